@@ -1,0 +1,391 @@
+"""One media track's receive path: parse → reorder → depacketize, plus RTCP and statistics."""
+
+from __future__ import annotations
+
+import logging
+import struct
+from collections.abc import Mapping
+
+import attrs
+
+from ..errors import InvalidArgument, ProtocolError
+from .clock import MediaClock
+from .depacketizer import Depacketizer
+from .frames import AudioFrame, VideoFrame
+from .h264 import H264Depacketizer, H264Parameters, parse_sprop_parameter_sets
+from .jpeg import JpegDepacketizer
+from .options import RtpOptions
+from .packet import RtpPacket
+from .pcmu import PcmuDepacketizer
+from .reorder import RESYNC, ReorderBuffer
+from .rtcp import Bye, ReportBlock, SenderReport, build_receiver_report, parse_rtcp
+
+__all__ = ["SUPPORTED_CODECS", "TrackReceiver", "TrackStats"]
+
+log = logging.getLogger(__name__)
+
+#: Codec names (SDP ``rtpmap`` encoding names, upper case) a :class:`TrackReceiver` accepts.
+SUPPORTED_CODECS = ("H264", "JPEG", "PCMU")
+
+Frame = VideoFrame | AudioFrame
+_HEADER = struct.Struct("!BBHII")
+
+
+@attrs.frozen(slots=True)
+class TrackStats:
+    """A snapshot of one track's counters.
+
+    Packet level: ``packets`` / ``bytes`` (payload bytes) of RTP packets handed to the
+    depacketizer, ``received`` (valid packets of the source, duplicates and late ones
+    included, as RFC 3550 counts them), ``lost``,
+    ``duplicated``, ``reordered`` (put back in order), ``late`` (arrived after being given
+    up), ``discarded`` (failed probation), ``malformed`` (unparseable RTP),
+    ``wrong_payload_type``, ``resyncs`` (sequence or SSRC restarts), ``ssrc_changes``,
+    ``jitter`` (seconds, RFC 3550 A.8). Frame level: ``frames`` handed out,
+    ``dropped_frames`` (broken or incomplete, plus those skipped while waiting for a
+    keyframe), ``unsupported_packets`` (STAP-B, MTAP, FU-B, unknown JPEG types...),
+    ``oversize_frames``. RTCP: ``sender_reports``, ``rtcp_errors``, ``byes``.
+    """
+
+    packets: int = 0
+    bytes: int = 0
+    received: int = 0
+    lost: int = 0
+    duplicated: int = 0
+    reordered: int = 0
+    late: int = 0
+    discarded: int = 0
+    malformed: int = 0
+    wrong_payload_type: int = 0
+    resyncs: int = 0
+    ssrc_changes: int = 0
+    jitter: float = 0.0
+    frames: int = 0
+    dropped_frames: int = 0
+    unsupported_packets: int = 0
+    malformed_payloads: int = 0
+    oversize_frames: int = 0
+    waiting_keyframe_drops: int = 0
+    sender_reports: int = 0
+    rtcp_errors: int = 0
+    byes: int = 0
+    ssrc: int | None = None
+    highest_seq: int = 0
+
+
+class TrackReceiver:
+    """The receive path of one media track; the RTSP layer feeds it bytes.
+
+    ``codec`` is the SDP encoding name (``H264``, ``JPEG``, ``PCMU``); ``fmtp`` the parsed
+    ``a=fmtp`` parameters (``sprop-parameter-sets`` is used; any ``packetization-mode`` is
+    tolerated). ``reorder=True`` for UDP (reorder window), ``False`` for TCP interleaved
+    (pass-through). ``arrival`` / ``now`` arguments are seconds from one monotonic clock of
+    the caller's choosing; nothing here reads a clock.
+    """
+
+    __slots__ = (
+        "_byes",
+        "_carry_loss",
+        "_dep",
+        "_malformed",
+        "_reorder",
+        "_rtcp_errors",
+        "_sender_reports",
+        "_sr_arrival",
+        "_sr_lsr",
+        "_sr_ssrc",
+        "_wrong_pt",
+        "bytes",
+        "clock",
+        "clock_rate",
+        "codec",
+        "options",
+        "packets",
+        "payload_type",
+        "track",
+    )
+
+    def __init__(
+        self,
+        *,
+        track: int,
+        codec: str,
+        clock_rate: int,
+        payload_type: int,
+        fmtp: Mapping[str, str] | None = None,
+        reorder: bool = False,
+        options: RtpOptions | None = None,
+    ) -> None:
+        opts = options if options is not None else RtpOptions()
+        name = codec.upper()
+        if name not in SUPPORTED_CODECS:
+            raise InvalidArgument("codec", ", ".join(SUPPORTED_CODECS), codec)
+        if clock_rate <= 0:
+            raise InvalidArgument("clock_rate", "a positive number", clock_rate)
+        self.track = track
+        self.codec = name
+        self.clock_rate = clock_rate
+        self.payload_type = payload_type
+        self.options = opts
+        self.clock = MediaClock(clock_rate)
+        self._reorder = ReorderBuffer(
+            clock_rate=clock_rate,
+            reorder=reorder,
+            window=opts.reorder_window,
+            delay=opts.reorder_delay,
+            max_dropout=opts.max_dropout,
+            max_misorder=opts.max_misorder,
+            min_sequential=opts.min_sequential,
+        )
+        self._dep: Depacketizer
+        if name == "H264":
+            sprop: list[bytes] = []
+            fmtp_ci = {k.lower(): v for k, v in (fmtp or {}).items()}
+            text = fmtp_ci.get("sprop-parameter-sets")
+            if text:
+                try:
+                    sprop = parse_sprop_parameter_sets(text)
+                except ProtocolError as exc:
+                    log.warning("track %d: ignoring bad sprop-parameter-sets (%s)", track, exc)
+            self._dep = H264Depacketizer(
+                clock=self.clock,
+                track=track,
+                sprop=sprop,
+                output=opts.output,
+                writev=opts.writev,
+                drop_until_keyframe=opts.drop_until_keyframe,
+                max_frame_size=opts.max_frame_size,
+            )
+        elif name == "JPEG":
+            self._dep = JpegDepacketizer(
+                clock=self.clock,
+                track=track,
+                writev=opts.writev,
+                max_frame_size=opts.max_frame_size,
+            )
+        else:
+            self._dep = PcmuDepacketizer(
+                clock=self.clock, track=track, sample_rate=clock_rate, writev=opts.writev
+            )
+        self.packets = 0
+        self.bytes = 0
+        self._malformed = 0
+        self._wrong_pt = 0
+        self._carry_loss = False
+        self._sender_reports = 0
+        self._rtcp_errors = 0
+        self._byes = 0
+        self._sr_lsr = 0
+        self._sr_arrival: float | None = None
+        self._sr_ssrc: int | None = None
+
+    # -- RTP --------------------------------------------------------------------------
+
+    def feed_rtp(self, data: memoryview | bytes | bytearray, arrival: float) -> list[Frame]:
+        """Feed one RTP packet; return the frames it completed (often none).
+
+        A malformed packet is counted and dropped, or raises :class:`ProtocolError` with
+        ``options.strict``. Frames keep views into ``data`` only in ``writev`` mode.
+        """
+        view = data if type(data) is memoryview else memoryview(data)
+        if len(view) > 12:
+            # hot path: a plain header (version 2, no padding, extension or CSRC) carrying the
+            # next expected packet of the current source; equivalent to the general path below
+            b0, b1, seq, ts, ssrc = _HEADER.unpack_from(view)
+            if (
+                b0 == 0x80
+                and b1 & 0x7F == self.payload_type
+                and not self._carry_loss
+                and self._reorder.accept_in_order(ssrc, seq, ts, arrival)
+            ):
+                self.packets += 1
+                self.bytes += len(view) - 12
+                out: list[Frame] = []
+                self._dep.push_payload(view, 12, ts, b1 > 127, False, out)
+                return out
+        try:
+            pkt = RtpPacket.parse(view)
+        except ProtocolError:
+            if self.options.strict:
+                raise
+            self._malformed += 1
+            return []
+        out = []
+        gap = self._reorder.push(pkt, arrival)
+        if self._sr_ssrc is not None and self._sr_ssrc != self._reorder.ssrc:
+            # a Sender Report taken before the first packet came from another source
+            self._forget_sender_report()
+        if gap >= 0:
+            self._deliver(pkt, gap, out)
+        elif self._reorder.ready:
+            self._drain(out)
+        return out
+
+    def _deliver(self, pkt: RtpPacket, gap: int, out: list[Frame]) -> None:
+        if gap == RESYNC:
+            self._dep.reset()
+            self.clock.restart(pkt.timestamp)
+            self._forget_sender_report()
+            gap = 0  # the new source starts clean; reset() flags the next frame as lost
+        if pkt.payload_type != self.payload_type:
+            # another payload type on this source (comfort noise, FEC...): not ours
+            self._wrong_pt += 1
+            if gap:
+                self._carry_loss = True
+            return
+        lost = gap > 0 or self._carry_loss
+        self._carry_loss = False
+        self.packets += 1
+        self.bytes += len(pkt.payload)
+        self._dep.push(pkt, lost, out)
+
+    def _forget_sender_report(self) -> None:
+        self.clock.forget_sender_report()
+        self._sr_arrival = None
+        self._sr_ssrc = None
+
+    def _drain(self, out: list[Frame]) -> None:
+        for pkt, gap in self._reorder.take():
+            self._deliver(pkt, gap, out)
+
+    def tick(self, now: float) -> list[Frame]:
+        """Release packets the reorder window held longer than ``reorder_delay``."""
+        self._reorder.tick(now)
+        out: list[Frame] = []
+        if self._reorder.ready:
+            self._drain(out)
+        return out
+
+    def flush(self) -> list[Frame]:
+        """End of stream: release held packets and any access unit still open."""
+        self._reorder.flush()
+        out: list[Frame] = []
+        self._drain(out)
+        self._dep.flush(out)
+        return out
+
+    def seed(self, seq: int | None, rtptime: int | None) -> None:
+        """Starting sequence number and RTP time from the RTSP ``RTP-Info`` header."""
+        if seq is not None:
+            self._reorder.seed(seq)
+        if rtptime is not None:
+            self.clock.seed(rtptime)
+
+    def reset(self) -> None:
+        """A new session (reconnect): forget the source and partial frames; keep counters."""
+        self._reorder.reset()
+        self._dep.reset()
+        self.clock.reset()
+        self._carry_loss = False
+        self._forget_sender_report()
+
+    # -- RTCP -------------------------------------------------------------------------
+
+    def feed_rtcp(self, data: memoryview | bytes | bytearray, arrival: float) -> None:
+        """Feed one (compound) RTCP packet: Sender Reports give the wall-clock mapping."""
+        try:
+            packets = parse_rtcp(data)
+        except ProtocolError:
+            if self.options.strict:
+                raise
+            self._rtcp_errors += 1
+            return
+        current = self._reorder.ssrc
+        for packet in packets:
+            if isinstance(packet, SenderReport):
+                if current is not None and packet.ssrc != current:
+                    continue
+                self._sender_reports += 1
+                self.clock.on_sender_report(packet.ntp_time, packet.rtp_timestamp)
+                self._sr_lsr = packet.lsr
+                self._sr_arrival = arrival
+                self._sr_ssrc = packet.ssrc
+            elif isinstance(packet, Bye) and (current is None or current in packet.ssrcs):
+                self._byes += 1
+
+    def report_block(self, now: float) -> ReportBlock | None:
+        """The reception report block for the current source (None before any packet)."""
+        ssrc = self._reorder.ssrc
+        if ssrc is None:
+            return None
+        fraction, cumulative, highest, jitter = self._reorder.report_numbers()
+        lsr = dlsr = 0
+        if self._sr_arrival is not None:
+            lsr = self._sr_lsr
+            dlsr = max(0, int((now - self._sr_arrival) * 65536))
+        return ReportBlock(
+            ssrc=ssrc,
+            fraction_lost=fraction,
+            cumulative_lost=cumulative,
+            highest_seq=highest,
+            jitter=jitter,
+            lsr=lsr,
+            dlsr=dlsr,
+        )
+
+    def build_receiver_report(
+        self, now: float, receiver_ssrc: int, *, cname: str | None = None
+    ) -> bytes:
+        """Compound RR + SDES CNAME for this track (``cname`` defaults to one from the SSRC)."""
+        block = self.report_block(now)
+        return build_receiver_report(
+            ssrc=receiver_ssrc,
+            reports=() if block is None else (block,),
+            cname=cname if cname is not None else f"ipcam_async-{receiver_ssrc:08x}",
+        )
+
+    # -- state ------------------------------------------------------------------------
+
+    @property
+    def ssrc(self) -> int | None:
+        """SSRC of the source being received."""
+        return self._reorder.ssrc
+
+    @property
+    def parameters(self) -> H264Parameters | None:
+        """Current H.264 SPS/PPS and picture size (None for other codecs or when unknown)."""
+        if isinstance(self._dep, H264Depacketizer):
+            return self._dep.parameters
+        return None
+
+    @property
+    def buffered(self) -> tuple[int, int]:
+        """(packets held by the reorder window, payload bytes held for the current frame)."""
+        return self._reorder.held, self._dep.buffered
+
+    @property
+    def bye_received(self) -> bool:
+        """True once the source said BYE."""
+        return self._byes > 0
+
+    @property
+    def stats(self) -> TrackStats:
+        """A snapshot of the counters."""
+        r = self._reorder
+        d = self._dep.stats
+        return TrackStats(
+            packets=self.packets,
+            bytes=self.bytes,
+            received=r.received,
+            lost=r.lost,
+            duplicated=r.duplicated,
+            reordered=r.reordered,
+            late=r.late,
+            discarded=r.discarded,
+            malformed=self._malformed,
+            wrong_payload_type=self._wrong_pt,
+            resyncs=r.resyncs,
+            ssrc_changes=r.ssrc_changes,
+            jitter=r.jitter / self.clock_rate,
+            frames=d.frames,
+            dropped_frames=d.dropped_frames,
+            unsupported_packets=d.unsupported_packets,
+            malformed_payloads=d.malformed_packets,
+            oversize_frames=d.oversize_frames,
+            waiting_keyframe_drops=d.waiting_keyframe_drops,
+            sender_reports=self._sender_reports,
+            rtcp_errors=self._rtcp_errors,
+            byes=self._byes,
+            ssrc=r.ssrc,
+            highest_seq=r.highest_seq,
+        )
