@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=0
-for tool in ffmpeg ffprobe gst-launch-1.0; do
+for tool in ffmpeg ffprobe gst-launch-1.0 openssl; do
     command -v "$tool" >/dev/null 2>&1 || need_apt=1
 done
 /usr/bin/python3 -c 'import gi; gi.require_version("GstRtspServer", "1.0"); from gi.repository import GstRtspServer' \
@@ -17,7 +17,7 @@ if [ "$need_apt" = 1 ]; then
     [ "$(id -u)" = 0 ] || SUDO="sudo"
     $SUDO apt-get update -q
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends \
-        ffmpeg gstreamer1.0-tools gstreamer1.0-rtsp gstreamer1.0-plugins-base \
+        ffmpeg openssl gstreamer1.0-tools gstreamer1.0-rtsp gstreamer1.0-plugins-base \
         gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly \
         gstreamer1.0-libav gir1.2-gst-rtsp-server-1.0 python3-gi
 fi

@@ -35,3 +35,39 @@ def require_gst_element(element: str) -> None:
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
+
+
+# --- aioresponses on aiohttp >= 3.14 -------------------------------------------------------------
+# aiohttp 3.14 added a required keyword-only ``stream_writer`` to ClientResponse.__init__, which
+# aioresponses 0.7.9 does not pass yet; aiohttp only reads ``stream_writer.output_size`` from it.
+
+import inspect  # noqa: E402
+from types import SimpleNamespace  # noqa: E402
+from typing import Any  # noqa: E402
+
+import aiohttp  # noqa: E402
+from aioresponses import aioresponses as _aioresponses  # noqa: E402
+
+_NEEDS_STREAM_WRITER = "stream_writer" in inspect.signature(aiohttp.ClientResponse.__init__).parameters
+
+
+class _CompatClientResponse(aiohttp.ClientResponse):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if _NEEDS_STREAM_WRITER:
+            kwargs.setdefault("stream_writer", SimpleNamespace(output_size=0))
+        super().__init__(*args, **kwargs)
+
+
+class MockedHttp(_aioresponses):  # type: ignore[misc]
+    """aioresponses whose mocked responses also build on aiohttp 3.14 and later."""
+
+    def add(self, url: Any, method: str = "GET", *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("response_class", _CompatClientResponse)
+        super().add(url, method, *args, **kwargs)
+
+
+@pytest.fixture
+def mock_http() -> Any:
+    """Intercept aiohttp client requests (for error paths a real server cannot easily produce)."""
+    with MockedHttp() as mocked:
+        yield mocked
