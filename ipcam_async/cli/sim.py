@@ -10,12 +10,23 @@ import signal
 import sys
 
 from ..sim import SimulatedCamera
-from .common import ENV_PASSWORD, ENV_USER, add_leaf, emit
+from ..sim.rtsp.media import StreamSource, build_streams
+from .common import ENV_PASSWORD, ENV_USER, CliError, add_leaf, emit
 from .events import add_sim_options, sim_events
 
 __all__ = ["register"]
 
 _LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def _own_media(args: argparse.Namespace) -> dict[str, StreamSource] | None:
+    """The RTSP streams with the user's own files put in, or None for the packaged clips."""
+    if not (args.h264 or args.mjpeg_file or args.ulaw):
+        return None
+    try:
+        return build_streams(h264=args.h264, mjpeg=args.mjpeg_file, ulaw=args.ulaw, fps=args.fps)
+    except OSError as exc:
+        raise CliError(f"cannot read media: {exc.strerror or exc}") from None
 
 
 async def run_sim(args: argparse.Namespace) -> int:
@@ -34,6 +45,7 @@ async def run_sim(args: argparse.Namespace) -> int:
         model=args.model,
         rtsp=not args.no_rtsp,
         mjpeg=not args.no_mjpeg,
+        rtsp_streams=_own_media(args),
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -85,4 +97,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--model", default="NH720", help="model name reported (default NH720)")
     p.add_argument("--no-rtsp", action="store_true", help="do not start the RTSP server")
     p.add_argument("--no-mjpeg", action="store_true", help="do not start the MJPEG server")
+    p.add_argument(
+        "--h264",
+        action="append",
+        default=[],
+        metavar="[NAME=]FILE",
+        help="serve your own H.264 Annex B file on /h264 (or /NAME); repeatable",
+    )
+    p.add_argument(
+        "--mjpeg-file", metavar="[NAME=]FILE", help="serve concatenated JPEG frames on /jpeg"
+    )
+    p.add_argument("--ulaw", metavar="FILE", help="raw 8 kHz mu-law audio for every path")
+    p.add_argument("--fps", type=float, help="frame rate of your own media (default: from SPS)")
     add_sim_options(p)

@@ -17,9 +17,9 @@ import importlib
 import logging
 import socket
 import ssl
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Final, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 
 from aiohttp import web
 
@@ -28,6 +28,10 @@ from .faults import Faults
 from .http.app import AUTHENTICATOR_KEY, CgiRouter, build_app
 from .http.auth import Authenticator, AuthMode
 from .state import CameraState
+
+if TYPE_CHECKING:
+    # Imported for typing only: the RTSP server (and its media) loads when it is started.
+    from .rtsp.media import StreamSource
 
 __all__ = ["SERVICE_STARTERS", "ClosableService", "SimulatedCamera"]
 
@@ -83,6 +87,7 @@ class SimulatedCamera:
         shutdown_timeout: float = 1.0,
         ssl_context: ssl.SSLContext | None = None,
         extra_cgis: Sequence[Callable[[CgiRouter], None]] = (),
+        rtsp_streams: Mapping[str, StreamSource] | None = None,
     ) -> None:
         self.host = host
         self.http_port = http_port
@@ -104,6 +109,8 @@ class SimulatedCamera:
         )
         self._ssl_context = ssl_context
         self._enabled = {"rtsp": rtsp, "mjpeg": mjpeg}
+        # RTSP paths and the media they serve; None = the packaged clips on the spec's paths.
+        self.rtsp_streams = rtsp_streams
         self._shutdown_timeout = shutdown_timeout
         self._runner: web.AppRunner | None = None
         self._services: list[tuple[str, ClosableService]] = []

@@ -13,6 +13,7 @@ from .media import (
     AudioClip,
     StreamSource,
     VideoClip,
+    build_streams,
     default_streams,
     load_h264,
     load_mjpeg,
@@ -32,6 +33,7 @@ __all__ = [
     "RtspSession",
     "StreamSource",
     "VideoClip",
+    "build_streams",
     "default_streams",
     "load_h264",
     "load_mjpeg",
@@ -61,6 +63,7 @@ async def start_rtsp_server(sim: SimulatedCamera) -> RtspServer:
         passwords=passwords,
         realm=sim.authenticator.realm,
         faults=faults if isinstance(faults, RtspFaults) else None,
+        streams=sim.rtsp_streams,
     )
     await server.start()
     sim.rtsp_port = server.port

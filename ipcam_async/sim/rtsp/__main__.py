@@ -12,26 +12,12 @@ import contextlib
 import signal
 import sys
 
-from .media import StreamSource, default_streams, load_h264, load_mjpeg, load_ulaw
+from .media import build_streams
 from .server import RtspServer
 
 
-def _named(value: str, default: str) -> tuple[str, str]:
-    name, sep, path = value.partition("=")
-    return (name, path) if sep else (default, value)
-
-
 async def _serve(args: argparse.Namespace) -> int:
-    streams = default_streams()
-    audio = load_ulaw(args.ulaw) if args.ulaw else streams["h264"].audio
-    if args.ulaw:
-        streams = {name: StreamSource(s.video, audio) for name, s in streams.items()}
-    for value in args.h264:
-        name, path = _named(value, "h264")
-        streams[name] = StreamSource(load_h264(path, fps=args.fps), audio)
-    if args.mjpeg:
-        name, path = _named(args.mjpeg, "jpeg")
-        streams[name] = StreamSource(load_mjpeg(path, fps=args.fps or 30.0), audio)
+    streams = build_streams(h264=args.h264, mjpeg=args.mjpeg, ulaw=args.ulaw, fps=args.fps)
     passwords = {args.user: args.password}.get if args.password else None
     server = RtspServer(
         host=args.bind,

@@ -285,3 +285,34 @@ def default_streams() -> dict[str, StreamSource]:
     640x360 JPEG; every path has the µ-law audio track.
     """
     return dict(_packaged())
+
+
+def _named(value: str, default: str) -> tuple[str, str]:
+    name, sep, path = value.partition("=")
+    return (name, path) if sep else (default, value)
+
+
+def build_streams(
+    *,
+    h264: Sequence[str] = (),
+    mjpeg: str | None = None,
+    ulaw: str | None = None,
+    fps: float | None = None,
+) -> dict[str, StreamSource]:
+    """The packaged streams with the user's own media put in.
+
+    ``h264`` items are ``FILE`` (replaces ``/h264``) or ``NAME=FILE`` (serves ``/NAME``), H.264
+    Annex B; ``mjpeg`` is ``[NAME=]FILE`` of concatenated JPEG frames (default path ``jpeg``);
+    ``ulaw`` replaces the audio track of every path with raw 8 kHz µ-law.
+    """
+    streams = default_streams()
+    audio = load_ulaw(ulaw) if ulaw else streams["h264"].audio
+    if ulaw:
+        streams = {name: StreamSource(s.video, audio) for name, s in streams.items()}
+    for value in h264:
+        name, path = _named(value, "h264")
+        streams[name] = StreamSource(load_h264(path, fps=fps), audio)
+    if mjpeg:
+        name, path = _named(mjpeg, "jpeg")
+        streams[name] = StreamSource(load_mjpeg(path, fps=fps or 30.0), audio)
+    return streams
