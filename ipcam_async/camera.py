@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import aiohttp
 
-from .errors import InvalidArgument
+from .errors import InvalidArgument, StreamClosed
 from .http.transport import AuthMode, HttpTransport
 from .redact import check_header_value
 
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from .api.events import EventsApi
     from .api.image import ImageApi
     from .api.io import IoApi
+    from .api.mjpeg import MjpegApi
     from .api.params import ParamsApi
     from .api.ptz import PtzApi
     from .api.storage import StorageApi
@@ -94,7 +95,7 @@ class Camera:
             retry_503=retry_503,
             max_retry_wait=max_retry_wait,
         )
-        self.host = host
+        self.host = self.transport.host  # normalised ("[::1]" → "::1")
         self.port = port
         self.username = username
         self.mjpeg_port = mjpeg_port
@@ -107,6 +108,8 @@ class Camera:
         return f"<Camera {self.host}:{self.port} user={self.username!r}>"
 
     async def __aenter__(self) -> Camera:
+        # Entering again after a close is allowed: the camera gets a new session.
+        self.transport.reopen()
         return self
 
     async def __aexit__(
@@ -118,8 +121,17 @@ class Camera:
         await self.close()
 
     async def close(self) -> None:
-        """Close the HTTP session if the camera created it."""
+        """Close the HTTP session if the camera created it (a session passed in stays open).
+
+        Requests made afterwards raise :class:`~ipcam_async.errors.StreamClosed` (entering
+        ``async with`` again reopens the camera).  Closing twice is harmless.
+        """
         await self.transport.close()
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` was called (until ``async with`` enters again)."""
+        return self.transport.closed
 
     def _credentials(self) -> tuple[str | None, str | None]:
         """``(username, password)`` for the RTSP layer, which authenticates on its own."""
@@ -185,9 +197,10 @@ class Camera:
         return api
 
     @property
-    def mjpeg(self) -> Any:
+    def mjpeg(self) -> MjpegApi:
         """MJPEG video over HTTP."""
-        return self._api("mjpeg")
+        api: MjpegApi = self._api("mjpeg")
+        return api
 
     # -- RTSP --------------------------------------------------------------------------------
 
@@ -200,6 +213,11 @@ class Camera:
         return f"rtsp://{host}:{self.rtsp_port}/{name}"
 
     def stream(self, name: str = "h264", **kw: Any) -> Any:
-        """Open RTSP stream ``name``; see :func:`ipcam_async.rtsp.stream.open_camera_stream`."""
+        """Open RTSP stream ``name``; see :func:`ipcam_async.rtsp.stream.open_camera_stream`.
+
+        Raises :class:`~ipcam_async.errors.StreamClosed` on a closed camera, like every request.
+        """
+        if self.closed:
+            raise StreamClosed("the camera is closed; open a new one or re-enter 'async with'")
         module = importlib.import_module("ipcam_async.rtsp.stream")
         return module.open_camera_stream(self, name, **kw)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 import attrs
@@ -428,11 +428,13 @@ class PtzApi:
         return response.text
 
     async def _command(self, *items: tuple[str, object], compound: bool = False) -> str:
+        _precheck(items)
         caps = await self.capabilities()
         pairs = [(name, caps.check_command(name, value)) for name, value in items]
         return await self._send(PTZ_PATH, pairs, compound=compound)
 
     async def _config(self, name: str, value: object, *, compound: bool = False) -> None:
+        _precheck(((name, value),))
         caps = await self.capabilities()
         await self._send(
             PTZCONFIG_PATH, [(name, caps.check_config(name, value))], compound=compound
@@ -723,6 +725,19 @@ class PtzApi:
             raise InvalidArgument(
                 "preset", f"an existing preset (the camera has: {listed})", preset
             )
+
+
+def _precheck(items: Iterable[tuple[str, object]]) -> None:
+    """Refuse control characters in any text argument before anything is sent.
+
+    The model-class lookup done by :meth:`PtzApi.capabilities` may itself send requests, so the
+    one check that needs no table runs first.
+    """
+    for name, value in items:
+        texts = value if isinstance(value, tuple) else (value,)
+        for text in texts:
+            if isinstance(text, str):
+                check_text(name, text, min_len=0)
 
 
 def _present(**values: object) -> list[tuple[str, object]]:

@@ -72,13 +72,21 @@ class StorageApi:
 
     @asynccontextmanager
     async def open(
-        self, name: str | StorageEntry, *, chunk_size: int = DEFAULT_CHUNK
+        self,
+        name: str | StorageEntry,
+        *,
+        chunk_size: int = DEFAULT_CHUNK,
+        max_size: int | None = None,
     ) -> AsyncIterator[Download]:
-        """Open file ``name`` for streaming: ``async with cam.storage.open(n) as dl: ...``."""
+        """Open file ``name`` for streaming: ``async with cam.storage.open(n) as dl: ...``.
+
+        ``max_size`` bounds the bytes accepted (recordings can be large: no limit by default,
+        beyond the announced Content-Length).
+        """
         filename = name.name if isinstance(name, StorageEntry) else name
         params = build_storage("download", filename)
         async with self._camera.transport.stream("GET", STORAGE_PATH, params=params) as response:
-            yield Download(response, chunk_size=chunk_size)
+            yield Download(response, chunk_size=chunk_size, max_size=max_size)
 
     async def iter_download(
         self, name: str | StorageEntry, *, chunk_size: int = DEFAULT_CHUNK
@@ -95,6 +103,7 @@ class StorageApi:
         *,
         overwrite: bool = False,
         progress: DownloadProgress | None = None,
+        max_size: int | None = None,
     ) -> Path:
         """Download file ``name`` and return the local path written.
 
@@ -108,7 +117,7 @@ class StorageApi:
             dest = dest / local_filename(filename)
         if not overwrite and await asyncio.to_thread(dest.exists):
             raise FileExistsError(str(dest))
-        async with self.open(filename) as download:
+        async with self.open(filename, max_size=max_size) as download:
             return await download.save(dest, overwrite=overwrite, progress=progress)
 
     async def download_all(

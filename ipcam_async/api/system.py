@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ALL_FIRMWARE_FILENAMES",
+    "MAX_BACKUP",
     "SNAPSHOT_PATH_CHARS",
     "SystemApi",
     "UploadProgress",
@@ -65,6 +66,8 @@ ALL_FIRMWARE_FILENAMES: frozenset[str] = frozenset().union(*FIRMWARE_FILENAMES.v
 
 # Largest text answers accepted (server report includes all parameters and logs).
 _MAX_REPORT = 16 << 20
+#: Largest configuration backup accepted (real archives are a few hundred KiB).
+MAX_BACKUP = 64 << 20
 
 
 def check_snapshot_path(path: object) -> str:
@@ -226,24 +229,30 @@ class SystemApi:
         ``async with cam.system.open_backup() as dl: async for chunk in dl: ...``
         """
         async with self._camera.transport.stream("GET", _ADMIN + "backup.cgi") as response:
-            yield Download(response, chunk_size=chunk_size)
+            yield Download(response, chunk_size=chunk_size, max_size=MAX_BACKUP)
 
     async def backup(
         self,
         path: str | os.PathLike[str],
         *,
         progress: DownloadProgress | None = None,
+        overwrite: bool | None = None,
     ) -> Path:
         """Download the configuration backup into ``path``; a directory gets the device's file name.
 
         Streams to disk; returns the file written. The archive holds the camera's accounts, so
-        the file is readable by its owner only (mode 0600).
+        the file is readable by its owner only (mode 0600).  A file ``path`` is replaced; in a
+        directory the name comes from the device, so an existing file of that name raises
+        :class:`FileExistsError` unless ``overwrite=True`` (a device never picks which of the
+        caller's files to replace).
         """
         target = Path(path)
         async with self.open_backup() as download:
+            replace = True if overwrite is None else overwrite
             if await asyncio.to_thread(target.is_dir):
                 target = target / (download.filename or "config_file.bin")
-            return await download.save(target, progress=progress, mode=0o600)
+                replace = bool(overwrite)
+            return await download.save(target, progress=progress, mode=0o600, overwrite=replace)
 
     async def iter_backup(self, *, chunk_size: int = DEFAULT_CHUNK) -> AsyncIterator[bytes]:
         """Yield the configuration backup in chunks."""
@@ -293,6 +302,8 @@ class SystemApi:
         """
         local = Path(file)
         name = check_firmware_filename(filename if filename is not None else local.name, family)
+        if not await asyncio.to_thread(local.is_file):
+            raise InvalidArgument("file", "an existing regular file", str(local))
         size = await asyncio.to_thread(lambda: local.stat().st_size)
         if prepare:
             await self.before_upgrade()

@@ -399,6 +399,9 @@ class StorageEntry:
         return None if m is None else m["kind"]
 
 
+_SIZE = re.compile(r"[0-9]{1,20}")
+
+
 def parse_storage_list(text: str) -> tuple[StorageEntry, ...]:
     """Parse the file list: one file per line, ``<name>`` or ``<name> <size>``.
 
@@ -411,7 +414,8 @@ def parse_storage_list(text: str) -> tuple[StorageEntry, ...]:
         name, size = line, None
         for sep in ("\t", ",", " "):
             head, found, tail = line.rpartition(sep)
-            if found and head.strip() and tail.strip().isdigit():
+            # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+            if found and head.strip() and _SIZE.fullmatch(tail.strip()):
                 name, size = head.strip(), int(tail.strip())
                 break
         entries.append(StorageEntry(name=name, size=size))

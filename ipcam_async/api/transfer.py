@@ -12,6 +12,7 @@ import contextlib
 import logging
 import os
 import re
+import secrets
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import IO
@@ -69,18 +70,29 @@ class Download:
 
     ``filename`` is the safe local name the device proposed (Content-Disposition) or None;
     ``size`` is the announced Content-Length or None. Iterate with ``async for chunk in dl``
-    or call :meth:`save`. A download can be consumed once.
+    or call :meth:`save`. A download can be consumed once. ``max_size`` (bytes, ``None`` for no
+    limit) bounds what is accepted, whatever the device announces: more raises
+    :class:`ProtocolError`.
     """
 
-    def __init__(self, response: aiohttp.ClientResponse, *, chunk_size: int = DEFAULT_CHUNK):
+    def __init__(
+        self,
+        response: aiohttp.ClientResponse,
+        *,
+        chunk_size: int = DEFAULT_CHUNK,
+        max_size: int | None = None,
+    ):
         self._response = response
         self._chunk_size = chunk_size
+        self.max_size = max_size
         self._consumed = False
         self.received = 0
         """Bytes read so far."""
         self.filename = content_disposition_filename(response.headers.get("Content-Disposition"))
         self.size: int | None = response.content_length
         self.content_type: str = response.content_type
+        if max_size is not None and self.size is not None and self.size > max_size:
+            raise ProtocolError(f"download of {self.size} bytes exceeds the limit of {max_size}")
 
     def __repr__(self) -> str:
         return f"Download(filename={self.filename!r}, size={self.size!r}, received={self.received})"
@@ -103,15 +115,18 @@ class Download:
                 chunk = await content.read(self._chunk_size)
             except aiohttp.ClientPayloadError as exc:
                 raise ProtocolError(f"download broken after {self.received} bytes: {exc}") from None
+            except TimeoutError:
+                # Before the connection errors: aiohttp's ServerTimeoutError is both.
+                raise StreamTimeout(f"download stalled after {self.received} bytes") from None
             except (aiohttp.ClientConnectionError, ConnectionError) as exc:
                 raise ConnectError(f"connection lost after {self.received} bytes: {exc}") from None
-            except TimeoutError:
-                raise StreamTimeout(f"download stalled after {self.received} bytes") from None
             if not chunk:
                 break
             self.received += len(chunk)
             if self.size is not None and self.received > self.size:
                 raise ProtocolError(f"download is longer than its Content-Length {self.size}")
+            if self.max_size is not None and self.received > self.max_size:
+                raise ProtocolError(f"download exceeds the limit of {self.max_size} bytes")
             if progress is not None:
                 progress(self.received, self.size)
             yield chunk
@@ -136,8 +151,11 @@ class Download:
         target = Path(path)
         if not overwrite and await asyncio.to_thread(target.exists):
             raise FileExistsError(str(target))
-        tmp = target.with_name(f".{target.name}.part")
-        fh = await asyncio.to_thread(_create, tmp, mode)
+        # Unique per call: two downloads to one target never write into the same file.
+        tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
+        # Created without a thread hop: a cancellation can then never land between the file's
+        # creation and the ``try`` that removes it.
+        fh = _create(tmp, mode)
         try:
             pending: list[bytes] = []
             pending_size = 0

@@ -88,7 +88,11 @@ class UsersApi:
 
     async def _pwdgrp_post(self, params: list[tuple[str, str]]) -> None:
         body = encode_query(params, safe=":").encode("ascii")
-        await self._camera.transport.request("POST", PWDGRP_PATH, data=body, headers=_FORM)
+        # The account's new password must not come back in an error text either.
+        secrets = [value for name, value in params if name == "pwd"]
+        await self._camera.transport.request(
+            "POST", PWDGRP_PATH, data=body, headers=_FORM, secrets=secrets
+        )
 
     async def add(
         self,

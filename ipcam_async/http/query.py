@@ -18,6 +18,10 @@ __all__ = ["decode_query", "encode_query", "encode_value"]
 
 # Characters that structure the query itself: letting them through raw would change its meaning.
 _NEVER_SAFE = frozenset("&=#%+ \t\r\n\x00")
+# Refused in any name or value even though they could be percent-encoded: the camera decodes the
+# query and stores values in line-based lists (param.cgi, pwdgrp.cgi), where a CR or LF would
+# inject a line of its own.
+_LINE_BREAKING = frozenset("\r\n\x00")
 
 
 def _check_safe(safe: str) -> None:
@@ -26,8 +30,19 @@ def _check_safe(safe: str) -> None:
         raise InvalidArgument("safe", "characters other than & = # % + and whitespace", safe)
 
 
+def _check_text(text: str, what: str) -> str:
+    if not _LINE_BREAKING.isdisjoint(text):
+        # The value is not echoed: it may be a password.
+        raise InvalidArgument(what, "no CR, LF or NUL characters", "<refused>")
+    return text
+
+
 def encode_value(text: str, *, safe: str = "") -> str:
-    """Percent-encode one parameter name or value (spec 5.1.1), keeping ``safe`` characters."""
+    """Percent-encode one parameter name or value (spec 5.1.1), keeping ``safe`` characters.
+
+    A pure encoder (CR and LF become ``%0D%0A``); requests are built with :func:`encode_query`,
+    which refuses them.
+    """
     _check_safe(safe)
     return quote(text, safe=safe, encoding="utf-8", errors="strict")
 
@@ -36,14 +51,18 @@ def encode_query(params: Iterable[tuple[str, str]] | Mapping[str, str], *, safe:
     """Build ``name=value&name=value`` with every reserved character percent-encoded.
 
     The order of ``params`` is kept (cameras care: ``action`` first) and repeated names are
-    allowed (``group=Event&group=Network``).  The result has no leading ``?``.
+    allowed (``group=Event&group=Network``).  The result has no leading ``?``.  A CR, LF or NUL
+    in a name or value raises :class:`InvalidArgument` naming the parameter.
     """
     _check_safe(safe)
     if isinstance(params, Mapping):
         params = params.items()
-    return "&".join(
-        f"{quote(str(name), safe=safe)}={quote(str(value), safe=safe)}" for name, value in params
-    )
+    parts = []
+    for name, value in params:
+        key = _check_text(str(name), "query parameter name")
+        text = _check_text(str(value), key)
+        parts.append(f"{quote(key, safe=safe)}={quote(text, safe=safe)}")
+    return "&".join(parts)
 
 
 def decode_query(query: str) -> list[tuple[str, str]]:

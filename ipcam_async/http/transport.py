@@ -27,13 +27,14 @@ import logging
 import math
 import os
 import re
-import secrets
+import socket
 import ssl
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
+from secrets import token_hex
 from typing import Any, Final, Literal
-from urllib.parse import quote
+from urllib.parse import quote, quote_plus
 
 import aiohttp
 import attrs
@@ -56,6 +57,7 @@ from ..errors import (
     ParameterError,
     ProtocolError,
     RequestFailed,
+    StreamClosed,
     StreamTimeout,
 )
 from ..redact import check_header_value
@@ -83,6 +85,35 @@ _URL_QUERY: Final = re.compile(r"(\w+://[^\s?'\"]*)\?[^\s'\"]*")
 _PATH_SAFE: Final = "/-._~!$&'()*+,;=:@%"
 #: Upload chunk read from disk per write.
 _UPLOAD_CHUNK: Final = 256 * 1024
+#: Kernel send buffer asked for during an upload (see :meth:`_MultipartFilePayload.write`).
+_UPLOAD_SNDBUF: Final = 256 * 1024
+#: An HTTP token (RFC 9110 5.6.2): what a method or a header name may be made of.
+_TOKEN: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+
+
+def _check_token(what: str, value: str) -> str:
+    if not isinstance(value, str) or not _TOKEN.match(value):
+        check_header_value(what, value if isinstance(value, str) else "")
+        raise InvalidArgument(what, "an HTTP token (letters, digits, !#$%&'*+-.^_`|~)", value)
+    return value
+
+
+def _check_timeout(timeout: float | None) -> None:
+    """A timeout must be a finite number of seconds > 0 (aiohttp reads 0 as "no limit")."""
+    if timeout is None:
+        return
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int | float)
+        or not math.isfinite(timeout)
+        or timeout <= 0
+    ):
+        raise InvalidArgument("timeout", "a finite number of seconds > 0", timeout)
+
+
+def _shown_host(host: str) -> str:
+    """``host`` fit for an error message: a ``user:password@`` part is masked."""
+    return "***@" + host.rpartition("@")[2] if "@" in host else host
 
 
 @attrs.frozen
@@ -165,7 +196,17 @@ class _CameraAuth:
         self, request: aiohttp.ClientRequest, handler: ClientHandlerType
     ) -> aiohttp.ClientResponse:
         if self._digest is not None:
-            return await self._digest(request, handler)
+            try:
+                return await self._digest(request, handler)
+            except aiohttp.ClientError as exc:
+                # aiohttp raises the bare base class for a challenge it cannot answer (no
+                # nonce, unknown algorithm or qop): the device's fault, not the network's.
+                if type(exc) is not aiohttp.ClientError:
+                    raise
+                raise ProtocolError(
+                    f"{request.method} {request.url.path}: the camera's Digest challenge "
+                    f"cannot be answered ({exc})"
+                ) from None
         if self._basic is not None:
             request.headers[hdrs.AUTHORIZATION] = self._basic
             return await handler(request)
@@ -208,13 +249,11 @@ class _MultipartFilePayload(aiohttp.Payload):
         filename: str,
         content_type: str,
         progress: Callable[[int, int], None] | None,
+        stall_timeout: float,
     ) -> None:
-        boundary = "----ipcam" + secrets.token_hex(16)
-        for label, value in (("field_name", field_name), ("filename", filename)):
-            check_header_value(label, value)
-            if '"' in value or "\\" in value:
-                raise InvalidArgument(label, 'no " or \\ characters', value)
-        check_header_value("content_type", content_type)
+        boundary = "----ipcam" + token_hex(16)
+        self._stall_timeout = stall_timeout
+        _check_part_headers(field_name, filename, content_type)
         self._source = source
         self._file_size = source.stat().st_size if isinstance(source, Path) else len(source)
         self._head = (
@@ -231,45 +270,82 @@ class _MultipartFilePayload(aiohttp.Payload):
         """Not supported: the body is streamed and never held as text."""
         raise TypeError("a streamed upload body cannot be decoded")
 
-    async def _chunks(self) -> AsyncIterator[bytes]:
-        if isinstance(self._source, bytes):
-            view = memoryview(self._source)
-            for start in range(0, len(view), _UPLOAD_CHUNK):
-                yield bytes(view[start : start + _UPLOAD_CHUNK])
-            return
-        handle = await asyncio.to_thread(self._source.open, "rb")
-        try:
-            while True:
-                chunk = await asyncio.to_thread(handle.read, _UPLOAD_CHUNK)
-                if not chunk:
-                    return
-                yield chunk
-        finally:
-            await asyncio.to_thread(handle.close)
-
     async def write(self, writer: AbstractStreamWriter) -> None:
-        """Write the head, the file in chunks (reporting progress) and the closing boundary."""
-        await writer.write(self._head)
-        sent = 0
-        total = self._file_size
-        if self._progress is not None:
-            self._progress(0, total)
-        async for chunk in self._chunks():
-            if sent + len(chunk) > total:
-                raise ProtocolError("upload source grew while it was being sent")
-            await writer.write(chunk)
-            sent += len(chunk)
+        """Write the head, the file in chunks (reporting progress) and the closing boundary.
+
+        If the body cannot be completed (cancelled, timed out, the source changed) the
+        connection is aborted: a half-sent body makes it unusable, and a plain close would keep
+        the socket open until a camera that stopped reading drains the send buffer.
+        """
+        handle = None
+        # Taken now: once aiohttp closes the connection the writer no longer knows it.
+        transport = getattr(writer, "transport", None)
+        if isinstance(transport, asyncio.WriteTransport):
+            sock = transport.get_extra_info("socket")
+            if sock is not None:
+                # An autotuned send buffer can hold megabytes: the body would be "sent" long
+                # before the camera has it, and the wait for its answer would start too early
+                # (and progress would run ahead).  A small buffer keeps both honest.
+                with contextlib.suppress(OSError):
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, _UPLOAD_SNDBUF)
+        try:
+            await writer.write(self._head)
+            sent = 0
+            total = self._file_size
             if self._progress is not None:
-                self._progress(sent, total)
-        if sent != total:
-            raise ProtocolError("upload source shrank while it was being sent")
-        await writer.write(self._tail)
+                self._progress(0, total)
+            if isinstance(self._source, Path):
+                # Opened without a thread hop: a cancellation cannot strand an open handle in
+                # a worker thread (reads, the slow part, do go to a thread).
+                handle = self._source.open("rb")
+            view = memoryview(self._source) if isinstance(self._source, bytes) else None
+            while True:
+                if view is not None:
+                    chunk = bytes(view[sent : sent + _UPLOAD_CHUNK])
+                else:
+                    assert handle is not None
+                    chunk = await asyncio.to_thread(handle.read, _UPLOAD_CHUNK)
+                if not chunk:
+                    break
+                if sent + len(chunk) > total:
+                    raise ProtocolError("upload source grew while it was being sent")
+                try:
+                    # A camera that stops reading would otherwise block this write forever.
+                    async with asyncio.timeout(self._stall_timeout):
+                        await writer.write(chunk)
+                except TimeoutError:
+                    raise StreamTimeout(
+                        f"the camera took no upload data for {self._stall_timeout:g} s"
+                    ) from None
+                sent += len(chunk)
+                if self._progress is not None:
+                    self._progress(sent, total)
+            if sent != total:
+                raise ProtocolError("upload source shrank while it was being sent")
+            await writer.write(self._tail)
+        except BaseException:
+            if isinstance(transport, asyncio.WriteTransport):
+                transport.abort()
+            raise
+        finally:
+            if handle is not None:
+                # Closed here, not by a finaliser later: no descriptor outlives the upload.
+                handle.close()
 
     async def write_with_length(
         self, writer: AbstractStreamWriter, content_length: int | None
     ) -> None:
         """Write the whole body; the length is fixed up front by :attr:`size`."""
         await self.write(writer)
+
+
+def _check_part_headers(field_name: str, filename: str, content_type: str) -> None:
+    """Validate what goes into the header of the multipart file part."""
+    for label, value in (("field_name", field_name), ("filename", filename)):
+        check_header_value(label, value)
+        if '"' in value or "\\" in value:
+            raise InvalidArgument(label, 'no " or \\ characters', value)
+    check_header_value("content_type", content_type)
 
 
 class HttpTransport:
@@ -298,8 +374,21 @@ class HttpTransport:
         if auth not in ("auto", "basic", "digest"):
             raise InvalidArgument("auth", "'auto', 'basic' or 'digest'", auth)
         check_header_value("host", host)
+        if host.startswith("[") and host.endswith("]"):
+            host = host[1:-1]  # "[::1]" as written in URLs
         if not host or any(c in host for c in "/?#@ "):
-            raise InvalidArgument("host", "a host name or IP address", host)
+            # Never echo a "user:password@" the caller may have put in.
+            raise InvalidArgument("host", "a host name or IP address", _shown_host(host))
+        try:
+            # yarl (IPv6 syntax, characters) and the resolver (IDNA labels) check the name only
+            # when a request is made: check now, so a bad host fails here with a clear error.
+            str(URL.build(scheme="http", host=host, port=80))
+            if ":" not in host:
+                host.encode("idna")  # what the resolver will do with it
+        except (ValueError, UnicodeError):
+            raise InvalidArgument(
+                "host", "a host name or IP address (give the port separately)", host
+            ) from None
         if username is not None:
             check_header_value("username", username)
             if ":" in username:
@@ -310,8 +399,7 @@ class HttpTransport:
             raise InvalidArgument("username/password", "both or neither", "<one missing>")
         if retry_503 < 0:
             raise InvalidArgument("retry_503", ">= 0", retry_503)
-        if timeout <= 0:
-            raise InvalidArgument("timeout", "> 0 seconds", timeout)
+        _check_timeout(timeout)
         self.host = host
         self.port: int = port if port is not None else (443 if https else 80)
         self.username = username
@@ -323,6 +411,7 @@ class HttpTransport:
         )
         self._session = session
         self._own_session = session is None
+        self._closed = False
         self.timeout = timeout
         self.retry_503 = retry_503
         self.max_retry_wait = max_retry_wait
@@ -337,15 +426,37 @@ class HttpTransport:
     # -- session -------------------------------------------------------------------------
 
     @property
+    def closed(self) -> bool:
+        """True after :meth:`close` (until :meth:`reopen`)."""
+        return self._closed
+
+    @property
     def session(self) -> aiohttp.ClientSession:
-        """The aiohttp session in use (created on first use when the transport owns it)."""
-        if self._session is None or (self._own_session and self._session.closed):
+        """The aiohttp session in use (created on first use when the transport owns it).
+
+        Raises :class:`StreamClosed` after :meth:`close`, or when a borrowed session was
+        closed by its owner.
+        """
+        if self._closed:
+            raise StreamClosed("the camera is closed; open a new one or re-enter 'async with'")
+        if self._session is None:
             self._session = aiohttp.ClientSession()
-            self._own_session = True
+        elif self._session.closed:
+            if not self._own_session:
+                raise StreamClosed("the aiohttp session given to the camera is closed")
+            self._session = aiohttp.ClientSession()
         return self._session
 
+    def reopen(self) -> None:
+        """Allow requests again after :meth:`close` (a new session is made on first use)."""
+        self._closed = False
+
     async def close(self) -> None:
-        """Close the session if this transport created it (a borrowed session stays open)."""
+        """Close the session if this transport created it (a borrowed session stays open).
+
+        Later requests raise :class:`StreamClosed` until :meth:`reopen`.
+        """
+        self._closed = True
         if self._own_session and self._session is not None and not self._session.closed:
             await self._session.close()
 
@@ -377,18 +488,31 @@ class HttpTransport:
             self._auth[port] = auth
         return (auth,)
 
-    def scrub(self, text: str) -> str:
-        """Remove what may be secret from foreign text: the password and URL queries."""
+    def scrub(self, text: str, secrets: Sequence[str] = ()) -> str:
+        """Remove what may be secret from foreign text: the password and URL queries.
+
+        ``secrets`` are more values to mask (e.g. a new account's password being sent).
+        """
         text = _URL_QUERY.sub(r"\1?...", text)
-        if self._password:
-            text = text.replace(self._password, "***")
+        forms: set[str] = set()
+        for secret in (self._password, *secrets):
+            if secret:
+                # A device may echo a secret as it arrived: raw or percent-encoded.
+                forms |= {secret, quote(secret), quote(secret, safe=""), quote_plus(secret)}
+        for form in sorted(forms, key=len, reverse=True):
+            text = text.replace(form, "***")
         return text
 
     def _error_for(
-        self, method: str, path: str, response: aiohttp.ClientResponse, body: bytes
+        self,
+        method: str,
+        path: str,
+        response: aiohttp.ClientResponse,
+        body: bytes,
+        secrets: Sequence[str] = (),
     ) -> HttpStatusError:
         status = response.status
-        detail = self.scrub(_first_line(body))
+        detail = self.scrub(_first_line(body), secrets)
         message = f"{method} {path}: HTTP {status} {response.reason or ''}".rstrip()
         if detail:
             message += f" ({detail})"
@@ -401,6 +525,7 @@ class HttpTransport:
         return HttpStatusError(message, status=status)
 
     def _timeout(self, timeout: float | None, *, streaming: bool) -> aiohttp.ClientTimeout:
+        _check_timeout(timeout)
         value = self.timeout if timeout is None else timeout
         if streaming:
             return aiohttp.ClientTimeout(total=None, connect=value, sock_read=value)
@@ -417,23 +542,28 @@ class HttpTransport:
         headers: Mapping[str, str] | None,
         port: int | None,
         timeout: aiohttp.ClientTimeout,  # noqa: ASYNC109
+        secrets: Sequence[str] = (),
     ) -> aiohttp.ClientResponse:
         """Send one request; return the response when the status is 2xx, else raise."""
+        _check_token("method", method)
         url = self.url(path, params=params, safe=safe, port=port)
         send_headers: CIMultiDict[str] = CIMultiDict()
         for name, value in (headers or {}).items():
-            send_headers[check_header_value(name, name)] = check_header_value(name, value)
+            send_headers[_check_token("header name", name)] = check_header_value(name, value)
         kwargs: dict[str, Any] = {}
         if data is not None:
             kwargs["data"] = data
+        session = self.session
         try:
-            response = await self.session.request(
+            response = await session.request(
                 method,
                 url,
                 headers=send_headers,
                 timeout=timeout,
                 ssl=self._ssl,
                 allow_redirects=False,
+                # A borrowed session may have raise_for_status set: the mapping below is ours.
+                raise_for_status=False,
                 middlewares=self._middlewares(port or self.port),
                 **kwargs,
             )
@@ -453,7 +583,7 @@ class HttpTransport:
             body = await self._read(response, _ERROR_BODY_LIMIT, method, path, truncate=True)
         finally:
             response.release()
-        raise self._error_for(method, path, response, body)
+        raise self._error_for(method, path, response, body, secrets)
 
     async def _read(
         self,
@@ -491,7 +621,7 @@ class HttpTransport:
             raise ConnectError(f"{method} {path}: {type(exc).__name__} while reading") from None
         return b"".join(chunks)
 
-    def _check_body(self, body: bytes) -> None:
+    def _check_body(self, body: bytes, secrets: Sequence[str] = ()) -> None:
         """Raise for the spec's error bodies (the password, if echoed, is masked)."""
         head = body.lstrip()[:16]
         if head.startswith(b"# Error:"):
@@ -501,10 +631,10 @@ class HttpTransport:
                 for line in text.splitlines()
                 if line.strip().startswith("# Error:")
             ]
-            raise ParameterError(self.scrub("; ".join(lines)))
+            raise ParameterError(self.scrub("; ".join(lines), secrets))
         if head.startswith(b"Request failed:"):
             text = body.decode("utf-8", errors="replace").strip()
-            raise RequestFailed(self.scrub(text[len("Request failed:") :].strip()))
+            raise RequestFailed(self.scrub(text[len("Request failed:") :].strip(), secrets))
 
     async def _retrying(self, attempt: Callable[[], Any]) -> Any:
         """Run ``attempt`` again on 503 up to ``retry_503`` times, honouring ``Retry-After``."""
@@ -536,6 +666,7 @@ class HttpTransport:
         timeout: float | None = None,  # noqa: ASYNC109
         max_body: int = 1 << 20,
         check_body: bool = True,
+        secrets: Sequence[str] = (),
     ) -> HttpResponse:
         """Send a request and return the whole response.
 
@@ -544,7 +675,9 @@ class HttpTransport:
         :class:`RequestFailed` for the spec's error bodies (with ``check_body``),
         :class:`ProtocolError` when the body exceeds ``max_body`` bytes,
         :class:`StreamTimeout` and :class:`ConnectError` for network failures.
+        ``secrets`` (e.g. a password in ``params`` or ``data``) are masked in error texts.
         """
+        _check_timeout(timeout)
 
         async def attempt() -> HttpResponse:
             response = await self._send(
@@ -556,6 +689,7 @@ class HttpTransport:
                 headers=headers,
                 port=port,
                 timeout=self._timeout(timeout, streaming=False),
+                secrets=secrets,
             )
             try:
                 body = await self._read(response, max_body, method, path)
@@ -567,7 +701,7 @@ class HttpTransport:
 
         result: HttpResponse = await self._retrying(attempt)
         if check_body:
-            self._check_body(result.body)
+            self._check_body(result.body, secrets)
         return result
 
     @contextlib.asynccontextmanager
@@ -584,21 +718,36 @@ class HttpTransport:
     ) -> AsyncIterator[aiohttp.ClientResponse]:
         """Open a long response (MJPEG, event monitor); yields it after the status check.
 
-        ``timeout`` bounds the connection set-up and each wait for more data (an idle limit),
-        not the total duration.  Leaving the block closes the connection.
+        ``timeout`` bounds the time until the status line and headers are in, then each wait
+        for more data (an idle limit), not the total duration.  Leaving the block closes the
+        connection.
         """
 
+        _check_timeout(timeout)
+        limit = self.timeout if timeout is None else timeout
+
         async def attempt() -> aiohttp.ClientResponse:
-            return await self._send(
-                method,
-                path,
-                params=params,
-                safe=safe,
-                data=None,
-                headers=headers,
-                port=port,
-                timeout=self._timeout(timeout, streaming=True),
-            )
+            # aiohttp's idle timeout restarts with every byte: a camera trickling its header
+            # lines would hold the request open far longer than ``timeout``.  The status line
+            # and headers must all be in within ``timeout``.
+            try:
+                async with asyncio.timeout(limit):
+                    return await self._send(
+                        method,
+                        path,
+                        params=params,
+                        safe=safe,
+                        data=None,
+                        headers=headers,
+                        port=port,
+                        timeout=self._timeout(timeout, streaming=True),
+                    )
+            except StreamTimeout:
+                raise
+            except TimeoutError:
+                raise StreamTimeout(
+                    f"{method} {path}: no complete answer within the timeout"
+                ) from None
 
         response: aiohttp.ClientResponse = await self._retrying(attempt)
         try:
@@ -628,8 +777,17 @@ class HttpTransport:
 
         Under Digest the challenge is fetched first with a body-less ``HEAD`` so the file is
         sent once, with credentials.  ``progress(sent, total)`` is called as file bytes go out.
+
+        ``timeout`` bounds the whole upload.  Without it a big file may take as long as it
+        needs, but the connection, each wait for the camera to take more data and the wait
+        for its answer are each bounded by the camera's timeout (:class:`StreamTimeout`).
         """
+        _check_timeout(timeout)
         source: Path | bytes = file if isinstance(file, bytes) else Path(file)
+        # Everything the caller gave is checked before the first byte goes out (the Digest
+        # priming request below included).
+        _check_part_headers(field_name, filename, content_type)
+        self.url(path, params=params, safe=safe)
         if isinstance(source, Path) and not await asyncio.to_thread(source.is_file):
             raise InvalidArgument("file", "an existing regular file", str(source))
         auth = self._middlewares(self.port)
@@ -644,6 +802,7 @@ class HttpTransport:
                 filename=filename,
                 content_type=content_type,
                 progress=progress,
+                stall_timeout=self.timeout if timeout is None else timeout,
             )
             response = await self._send(
                 "POST",
@@ -653,7 +812,7 @@ class HttpTransport:
                 data=payload,
                 headers=None,
                 port=None,
-                timeout=self._timeout(timeout, streaming=False),
+                timeout=self._timeout(timeout, streaming=timeout is None),
             )
             try:
                 body = await self._read(response, max_body, "POST", path)
