@@ -16,7 +16,15 @@ import attrs
 
 from .errors import ProtocolError
 
-__all__ = ["ParamList", "ParamTree", "is_param_name", "parse_param_list", "strip_root"]
+__all__ = [
+    "ParamList",
+    "ParamTree",
+    "is_param_name",
+    "param_float",
+    "param_int",
+    "parse_param_list",
+    "strip_root",
+]
 
 _NAME: Final = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_\-]*(?:\.[A-Za-z0-9_][A-Za-z0-9_\-]*)*\Z")
 #: Most lines a listing may have (a real device has a few thousand parameters).
@@ -28,6 +36,26 @@ _FALSE: Final = frozenset({"no", "false", "off", "0", "disabled"})
 def strip_root(name: str) -> str:
     """``root.Network.IPAddress`` → ``Network.IPAddress`` (other names unchanged)."""
     return name[5:] if name.startswith("root.") else name
+
+
+def _not_a(key: str, kind: str, value: str) -> ProtocolError:
+    return ProtocolError(f"parameter {key} is not {kind}: {value[:40]!r}")
+
+
+def param_int(key: str, value: str) -> int:
+    """Parameter ``key``'s ``value`` as an int (:class:`ProtocolError` naming ``key`` if not)."""
+    try:
+        return int(value.strip())
+    except ValueError:
+        raise _not_a(key, "an integer", value) from None
+
+
+def param_float(key: str, value: str) -> float:
+    """Parameter ``key``'s ``value`` as a float (:class:`ProtocolError` naming ``key`` if not)."""
+    try:
+        return float(value.strip())
+    except ValueError:
+        raise _not_a(key, "a number", value) from None
 
 
 def is_param_name(name: str) -> bool:
@@ -152,28 +180,17 @@ class ParamTree(Mapping[str, str]):
         """A plain ``dict`` of this tree or view (keys as iterated)."""
         return dict(self.items())
 
-    def _typed(self, name: str, kind: str, value: str) -> ProtocolError:
-        return ProtocolError(f"parameter {self._key(name)} is not {kind}: {value[:40]!r}")
-
     def get_int(self, name: str, default: int | None = None) -> int | None:
         """``name`` as an integer, ``default`` when missing."""
         if name not in self:
             return default
-        value = self[name]
-        try:
-            return int(value.strip())
-        except ValueError:
-            raise self._typed(name, "an integer", value) from None
+        return param_int(self._key(name), self[name])
 
     def get_float(self, name: str, default: float | None = None) -> float | None:
         """``name`` as a float, ``default`` when missing."""
         if name not in self:
             return default
-        value = self[name]
-        try:
-            return float(value.strip())
-        except ValueError:
-            raise self._typed(name, "a number", value) from None
+        return param_float(self._key(name), self[name])
 
     def get_bool(self, name: str, default: bool | None = None) -> bool | None:
         """``name`` as a bool (yes/no, true/false, on/off, 1/0), ``default`` when missing."""
@@ -185,7 +202,7 @@ class ParamTree(Mapping[str, str]):
             return True
         if word in _FALSE:
             return False
-        raise self._typed(name, "a yes/no value", value)
+        raise _not_a(self._key(name), "a yes/no value", value)
 
     def get_list(self, name: str, sep: str = ",") -> list[str]:
         """``name`` split on ``sep`` (empty list when missing or empty)."""

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Literal
 import attrs
 
 from ..errors import AuthError, InvalidArgument, NotFoundError, ParameterError, ProtocolError
-from ..params import strip_root
+from ..params import param_float, param_int, strip_root
 from ..validate import check_int, check_text
 from .ptz_models import (
     SEQUENCE_LINE_SPECS,
@@ -264,20 +264,6 @@ _LINE_KEY = re.compile(r"G(\d+)\.(\w+)")
 _POINT_KEY = re.compile(r"G(\d+)\.Tour\.T(\d+)\.(\w+)")
 
 
-def _int(key: str, text: str) -> int:
-    try:
-        return int(text.strip())
-    except ValueError:
-        raise ProtocolError(f"parameter {key} is not an integer: {text[:40]!r}") from None
-
-
-def _float(key: str, text: str) -> float:
-    try:
-        return float(text.strip())
-    except ValueError:
-        raise ProtocolError(f"parameter {key} is not a number: {text[:40]!r}") from None
-
-
 def parse_presets(tree: Mapping[str, str]) -> tuple[PtzPreset, ...]:
     """Presets from a ``PTZ.Preset`` listing (keys relative to ``PTZ.Preset`` or full names)."""
     fields: dict[int, dict[str, str]] = {}
@@ -295,7 +281,7 @@ def parse_presets(tree: Mapping[str, str]) -> tuple[PtzPreset, ...]:
             name: str, found: dict[str, str] = found, number: int = number
         ) -> float | None:
             text = found.get(name)
-            return None if text is None else _float(f"PTZ.Preset.P{number}.{name}", text)
+            return None if text is None else param_float(f"PTZ.Preset.P{number}.{name}", text)
 
         presets.append(
             PtzPreset(
@@ -332,9 +318,9 @@ def parse_sequence_lines(tree: Mapping[str, str]) -> tuple[SequenceLine, ...]:
                 SequencePoint(
                     group=base,
                     index=point_index,
-                    preset=_int(f"{base}.PresetNbr", values.get("PresetNbr", "1")),
-                    move_speed=_int(f"{base}.MoveSpeed", values.get("MoveSpeed", "10")),
-                    wait_time=_int(f"{base}.WaitTime", values.get("WaitTime", "1")),
+                    preset=param_int(f"{base}.PresetNbr", values.get("PresetNbr", "1")),
+                    move_speed=param_int(f"{base}.MoveSpeed", values.get("MoveSpeed", "10")),
+                    wait_time=param_int(f"{base}.WaitTime", values.get("WaitTime", "1")),
                 )
             )
         info = lines[index]

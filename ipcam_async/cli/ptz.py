@@ -75,10 +75,7 @@ def _position_text(position: PtzPosition) -> str:
 async def run_position(args: argparse.Namespace) -> int:
     """Print the current position."""
 
-    async def action(ptz: PtzApi, _args: argparse.Namespace) -> PtzPosition:
-        return await ptz.position()
-
-    position: PtzPosition = await _with_ptz(args, action)
+    position: PtzPosition = await _with_ptz(args, lambda ptz, _a: ptz.position())
     data = {
         "pan": position.pan,
         "tilt": position.tilt,
@@ -94,10 +91,7 @@ async def run_position(args: argparse.Namespace) -> int:
 async def run_info(args: argparse.Namespace) -> int:
     """Print the commands the camera supports (``info=1``)."""
 
-    async def action(ptz: PtzApi, _args: argparse.Namespace) -> Any:
-        return await ptz.info()
-
-    info = await _with_ptz(args, action)
+    info = await _with_ptz(args, lambda ptz, _a: ptz.info())
     data = {command.name: command.values for command in info}
     emit(args, data, lambda: "\n".join(f"{k}={v}" if v else k for k, v in data.items()))
     return 0
@@ -106,10 +100,7 @@ async def run_info(args: argparse.Namespace) -> int:
 async def run_presets(args: argparse.Namespace) -> int:
     """List the presets."""
 
-    async def action(ptz: PtzApi, _args: argparse.Namespace) -> Any:
-        return await ptz.presets()
-
-    presets = await _with_ptz(args, action)
+    presets = await _with_ptz(args, lambda ptz, _a: ptz.presets())
     data = [
         {
             "number": p.number,
@@ -135,10 +126,7 @@ async def run_presets(args: argparse.Namespace) -> int:
 async def run_sequences(args: argparse.Namespace) -> int:
     """List the sequence lines and their points."""
 
-    async def action(ptz: PtzApi, _args: argparse.Namespace) -> Any:
-        return await ptz.sequence_lines()
-
-    lines = await _with_ptz(args, action)
+    lines = await _with_ptz(args, lambda ptz, _a: ptz.sequence_lines())
     data = [
         {
             "group": line.group,
@@ -189,7 +177,7 @@ async def run_add_point(args: argparse.Namespace) -> int:
 
     async def action(ptz: PtzApi, a: argparse.Namespace) -> Any:
         return await ptz.add_sequence_point(
-            _line(a.line), a.preset, move_speed=a.speed, wait_time=a.wait
+            _number_or_name(a.line), a.preset, move_speed=a.speed, wait_time=a.wait
         )
 
     group = await _with_ptz(args, action)
@@ -197,11 +185,8 @@ async def run_add_point(args: argparse.Namespace) -> int:
     return 0
 
 
-def _line(text: str) -> int | str:
-    return int(text) if text.isdigit() else text
-
-
-def _preset_ref(text: str) -> int | str:
+def _number_or_name(text: str) -> int | str:
+    """A line or preset given on the command line: its number, else its name."""
     return int(text) if text.isdigit() else text
 
 
@@ -347,7 +332,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p = leaf(
         "remove-preset",
         _command(
-            lambda ptz, a: ptz.remove_preset(_preset_ref(a.preset)),
+            lambda ptz, a: ptz.remove_preset(_number_or_name(a.preset)),
             lambda a: f"removed preset {a.preset}",
         ),
         "remove a preset by number or name",
@@ -402,7 +387,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p = leaf(
         "remove-sequence",
         _command(
-            lambda ptz, a: ptz.remove_sequence_line(_line(a.line)),
+            lambda ptz, a: ptz.remove_sequence_line(_number_or_name(a.line)),
             lambda a: f"removed sequence line {a.line}",
         ),
         "remove a sequence line",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from .common import CliError, add_leaf, emit, open_camera
-from .system import ProgressBar
+from .system import progress_bar
 
 __all__ = ["register"]
 
@@ -37,17 +37,14 @@ async def run_list(args: argparse.Namespace) -> int:
 
 async def run_download(args: argparse.Namespace) -> int:
     """Download one file (streamed to disk)."""
-    bar = None if args.no_progress else ProgressBar(args.name)
     try:
-        async with open_camera(args) as cam:
-            path = await cam.storage.download(
-                args.name, args.out, overwrite=args.force, progress=bar
-            )
+        with progress_bar(args, args.name) as bar:
+            async with open_camera(args) as cam:
+                path = await cam.storage.download(
+                    args.name, args.out, overwrite=args.force, progress=bar
+                )
     except FileExistsError as exc:
         raise CliError(f"{exc} exists (add --force to overwrite)") from None
-    finally:
-        if bar is not None:
-            bar.close()
     emit(args, {"path": str(path)}, f"saved {path}")
     return 0
 

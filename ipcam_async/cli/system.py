@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from typing import TextIO
 
 from ..api.system_models import CERTIFICATE_TYPES, FIRMWARE_FILENAMES
 from .common import CliError, add_leaf, emit, open_camera
 
-__all__ = ["ProgressBar", "register"]
+__all__ = ["ProgressBar", "progress_bar", "register"]
 
 MiB = 1 << 20
 
@@ -62,8 +64,15 @@ class ProgressBar:
             self._shown = False
 
 
-def _progress(args: argparse.Namespace, label: str) -> ProgressBar | None:
-    return None if args.no_progress else ProgressBar(label)
+@contextlib.contextmanager
+def progress_bar(args: argparse.Namespace, label: str) -> Iterator[ProgressBar | None]:
+    """A :class:`ProgressBar` for the block (``None`` with ``--no-progress``), closed after it."""
+    bar = None if args.no_progress else ProgressBar(label)
+    try:
+        yield bar
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 async def run_date(args: argparse.Namespace) -> int:
@@ -119,13 +128,9 @@ async def run_factory_default(args: argparse.Namespace) -> int:
 
 async def run_backup(args: argparse.Namespace) -> int:
     """Save the configuration backup to a file or directory."""
-    bar = _progress(args, "backup")
-    try:
+    with progress_bar(args, "backup") as bar:
         async with open_camera(args) as cam:
             path = await cam.system.backup(args.out, progress=bar)
-    finally:
-        if bar is not None:
-            bar.close()
     size = await asyncio.to_thread(lambda: path.stat().st_size)
     emit(args, {"path": str(path), "size": size}, f"saved {size} bytes to {path}")
     return 0
@@ -133,21 +138,16 @@ async def run_backup(args: argparse.Namespace) -> int:
 
 async def run_restore(args: argparse.Namespace) -> int:
     """Upload a backup made by ``system backup``."""
-    bar = _progress(args, "restore")
-    try:
+    with progress_bar(args, "restore") as bar:
         async with open_camera(args) as cam:
             await cam.system.restore(args.file, progress=bar)
-    finally:
-        if bar is not None:
-            bar.close()
     emit(args, {"restored": args.file}, f"restored {args.file}")
     return 0
 
 
 async def run_upgrade(args: argparse.Namespace) -> int:
     """Upload a firmware image (streamed from disk, with a progress bar)."""
-    bar = _progress(args, "upgrade")
-    try:
+    with progress_bar(args, "upgrade") as bar:
         async with open_camera(args) as cam:
             await cam.system.upgrade(
                 args.file,
@@ -156,9 +156,6 @@ async def run_upgrade(args: argparse.Namespace) -> int:
                 prepare=not args.no_prepare,
                 progress=bar,
             )
-    finally:
-        if bar is not None:
-            bar.close()
     emit(args, {"uploaded": args.file}, f"firmware {args.file} uploaded")
     return 0
 

@@ -621,6 +621,18 @@ class HttpTransport:
             raise ConnectError(f"{method} {path}: {type(exc).__name__} while reading") from None
         return b"".join(chunks)
 
+    async def _whole(
+        self, response: aiohttp.ClientResponse, max_body: int, method: str, path: str
+    ) -> HttpResponse:
+        """Read all of ``response`` (at most ``max_body`` bytes), release it, return it."""
+        try:
+            body = await self._read(response, max_body, method, path)
+        finally:
+            response.release()
+        return HttpResponse(
+            status=response.status, headers=CIMultiDictProxy(response.headers), body=body
+        )
+
     def _check_body(self, body: bytes, secrets: Sequence[str] = ()) -> None:
         """Raise for the spec's error bodies (the password, if echoed, is masked)."""
         head = body.lstrip()[:16]
@@ -691,13 +703,7 @@ class HttpTransport:
                 timeout=self._timeout(timeout, streaming=False),
                 secrets=secrets,
             )
-            try:
-                body = await self._read(response, max_body, method, path)
-            finally:
-                response.release()
-            return HttpResponse(
-                status=response.status, headers=CIMultiDictProxy(response.headers), body=body
-            )
+            return await self._whole(response, max_body, method, path)
 
         result: HttpResponse = await self._retrying(attempt)
         if check_body:
@@ -814,13 +820,7 @@ class HttpTransport:
                 port=None,
                 timeout=self._timeout(timeout, streaming=timeout is None),
             )
-            try:
-                body = await self._read(response, max_body, "POST", path)
-            finally:
-                response.release()
-            return HttpResponse(
-                status=response.status, headers=CIMultiDictProxy(response.headers), body=body
-            )
+            return await self._whole(response, max_body, "POST", path)
 
         result: HttpResponse = await self._retrying(attempt)
         if check_body:

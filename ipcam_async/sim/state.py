@@ -16,7 +16,7 @@ from typing import Final, Literal
 
 import attrs
 
-from .ptz_head import PtzHead as VirtualPtzHead
+from .ptz_head import PtzHead
 
 __all__ = [
     "ACCESS_LEVELS",
@@ -87,25 +87,6 @@ class Preset:
     tilt: float = 0.0
     zoom: float = 1.0
     focus: float = 0.0
-
-
-@attrs.define
-class PtzHead:
-    """Mechanical state of the PTZ head; ``*_speed`` are continuous-move velocities."""
-
-    pan: float = 0.0
-    tilt: float = 0.0
-    zoom: float = 1.0
-    focus: float = 0.0
-    iris: float = 0.0
-    brightness: float = 50.0
-    pan_speed: float = 0.0
-    tilt_speed: float = 0.0
-    zoom_speed: float = 0.0
-    focus_speed: float = 0.0
-    autofocus: bool = True
-    autoiris: bool = True
-    home: Preset = attrs.Factory(lambda: Preset("home"))
 
 
 @attrs.define
@@ -623,7 +604,7 @@ class CameraState:
         #: PTZ presets by number (1..256) and the head itself.
         self.presets: dict[int, Preset] = {}
         #: The virtual head: positions follow time under moves (ipcam_async.sim.ptz_head).
-        self.ptz = VirtualPtzHead()
+        self.ptz = PtzHead()
         self.autopan: dict[int, AutopanLine] = {}
         self.cruise: dict[int, CruiseLine] = {}
         #: 8 digital inputs and 8 outputs.

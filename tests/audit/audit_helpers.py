@@ -5,56 +5,31 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+
+from tcp_helpers import LoopbackTcpServer
 
 #: ``async def behaviour(head: bytes, reader, writer)`` answers one request (``head`` is the
 #: request line and headers, without the body).
 Behaviour = Callable[[bytes, asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
 
-class RawCamera:
+class RawCamera(LoopbackTcpServer):
     """A loopback TCP server that reads request heads and lets ``behaviour`` answer them.
 
     Counts connections and request heads, so a test can prove that nothing was sent.
     """
 
     def __init__(self, behaviour: Behaviour, *, rcvbuf: int | None = None) -> None:
+        # ``rcvbuf``: small, like a real camera's, so what the client has written is not
+        # swallowed whole by loopback's megabytes of buffering.
+        super().__init__(rcvbuf=rcvbuf)
         self.behaviour = behaviour
-        #: Receive buffer of the accepted sockets: small, like a real camera's, so what the
-        #: client has written is not swallowed whole by loopback's megabytes of buffering.
-        self.rcvbuf = rcvbuf
-        self.connections = 0
         self.requests: list[bytes] = []
-        self._server: asyncio.Server | None = None
-        self._handlers: set[asyncio.Task[None]] = set()
-        self.port = 0
 
-    async def __aenter__(self) -> RawCamera:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        if self.rcvbuf is not None:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.rcvbuf)
-        sock.bind(("127.0.0.1", 0))
-        self._server = await asyncio.start_server(self._handle, sock=sock)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self._server is not None
-        self._server.close()
-        for task in list(self._handlers):
-            task.cancel()
-        for task in list(self._handlers):
-            with contextlib.suppress(BaseException):
-                await task
-        await self._server.wait_closed()
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._handlers.add(task)
-        self.connections += 1
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Read request heads and let ``behaviour`` answer each; abort the connection at the end."""
         try:
             while True:
                 try:
@@ -67,7 +42,6 @@ class RawCamera:
             pass
         finally:
             writer.transport.abort()
-            self._handlers.discard(task)
 
 
 def http_response(
@@ -146,7 +120,7 @@ def client_sockets(port: int) -> set[str]:
 def _client_side(task: asyncio.Task[object]) -> bool:
     """False for the test servers' own connection handlers (server side, not under audit)."""
     name = getattr(task.get_coro(), "__qualname__", "")
-    return not name.startswith(("RawCamera._handle", "RequestHandler."))
+    return not name.startswith(("LoopbackTcpServer._handle", "RequestHandler."))
 
 
 @contextlib.asynccontextmanager

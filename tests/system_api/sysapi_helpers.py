@@ -11,9 +11,9 @@ import contextlib
 import os
 import re
 from collections.abc import Mapping
-from types import TracebackType
 
 import attrs
+from tcp_helpers import LoopbackTcpServer
 
 OK_TEXT = b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nOK\r\n"
 
@@ -36,7 +36,7 @@ class Recorded:
         return self.target.partition("?")[2]
 
 
-class ReplayServer:
+class ReplayServer(LoopbackTcpServer):
     """Answers each request with canned bytes (chosen by path) and records what it received.
 
     The canned answers are written verbatim, so a test can replay the exact bytes the spec shows
@@ -44,35 +44,13 @@ class ReplayServer:
     """
 
     def __init__(self, answers: Mapping[str, bytes] | None = None, default: bytes = OK_TEXT):
+        super().__init__()
         self.answers = dict(answers or {})
         self.default = default
         self.requests: list[Recorded] = []
-        self.port = 0
-        self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
 
-    async def __aenter__(self) -> ReplayServer:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        assert self._server is not None
-        self._server.close()
-        await self._server.wait_closed()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Record one request and write the canned answer for its path."""
         try:
             head = await reader.readuntil(b"\r\n\r\n")
             lines = head.decode("latin-1").split("\r\n")
@@ -93,7 +71,6 @@ class ReplayServer:
             writer.close()
             with contextlib.suppress(ConnectionError):
                 await writer.wait_closed()
-            self._tasks.discard(task)
 
 
 def multipart_parts(content_type: str, body: bytes) -> list[tuple[dict[str, str], bytes]]:
@@ -116,34 +93,13 @@ def multipart_parts(content_type: str, body: bytes) -> list[tuple[dict[str, str]
     return parts
 
 
-class CountingProxy:
+class CountingProxy(LoopbackTcpServer):
     """A TCP relay to ``127.0.0.1:target_port`` counting the bytes sent client → server."""
 
     def __init__(self, target_port: int) -> None:
+        super().__init__()
         self.target_port = target_port
         self.upstream_bytes = 0
-        self.connections = 0
-        self.port = 0
-        self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    async def __aenter__(self) -> CountingProxy:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        assert self._server is not None
-        self._server.close()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self._server.wait_closed()
 
     async def _pipe(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, count: bool
@@ -159,11 +115,8 @@ class CountingProxy:
         finally:
             writer.close()
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
-        self.connections += 1
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Relay one connection to the target port, both ways."""
         try:
             up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
             await asyncio.gather(
@@ -171,8 +124,6 @@ class CountingProxy:
             )
         except ConnectionError:
             writer.close()
-        finally:
-            self._tasks.discard(task)
 
 
 def rss_bytes() -> int:

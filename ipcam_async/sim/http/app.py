@@ -32,6 +32,7 @@ __all__ = [
     "CgiRouter",
     "build_app",
     "current_user",
+    "error_response",
     "text_response",
 ]
 
@@ -75,6 +76,11 @@ def text_response(
     Write ``\\r\\n`` in ``body`` where the spec shows ``\\r\\n`` and ``\\n`` where it shows ``\\n``.
     """
     return web.Response(body=body.encode("utf-8"), status=status, content_type=content_type)
+
+
+def error_response(message: str) -> web.Response:
+    """The spec's refusal of a CGI request: ``# Error: <message>\\r\\n`` with status 200."""
+    return text_response(f"# Error: {message}\r\n")
 
 
 def current_user(request: web.Request) -> str:

@@ -16,8 +16,8 @@ from typing import Final
 
 from aiohttp import web
 
-from ..state import CameraState
-from .app import CgiRouter, current_user, text_response
+from ..state import CameraState, InputLine, OutputLine
+from .app import CgiRouter, current_user, error_response, text_response
 from .cgi_params import request_pairs
 
 __all__ = ["INPUT_PATH", "OUTPUT_PATH", "register"]
@@ -30,10 +30,6 @@ _ACTION = re.compile(r"(?:(\d{1,3}):)?([/\\])")
 
 class _Refused(Exception):
     """The request is refused; the text becomes ``# Error: <text>``."""
-
-
-def _error(message: str) -> web.Response:
-    return text_response(f"# Error: {message}\r\n")
 
 
 def _ids(text: str, count: int, what: str) -> list[int]:
@@ -53,8 +49,18 @@ def _one(pairs: Sequence[tuple[str, str]], allowed: tuple[str, ...]) -> tuple[st
     return pairs[0]
 
 
-def _answer(label: str, values: Sequence[tuple[int, str]]) -> web.Response:
-    return text_response("\r\n".join(f"{label}{number}={value}" for number, value in values))
+def _status(
+    label: str, name: str, ids: Sequence[int], lines: Sequence[InputLine] | Sequence[OutputLine]
+) -> web.Response:
+    """Answer ``check`` (contact: 1 closed, 0 open) or ``checkactive`` for the lines ``ids``."""
+    values = []
+    for number in ids:
+        line = lines[number - 1]
+        if name == "check":
+            values.append(f"{label}{number}={'1' if line.closed else '0'}")
+        else:
+            values.append(f"{label}{number}={'active' if line.active else 'inactive'}")
+    return text_response("\r\n".join(values))
 
 
 async def input_cgi(request: web.Request, state: CameraState) -> web.StreamResponse:
@@ -63,16 +69,8 @@ async def input_cgi(request: web.Request, state: CameraState) -> web.StreamRespo
         name, value = _one(await request_pairs(request), ("check", "checkactive"))
         ids = _ids(value, len(state.inputs), "input")
     except _Refused as exc:
-        return _error(str(exc))
-    lines = [state.inputs[i - 1] for i in ids]
-    if name == "check":
-        return _answer(
-            "Input", [(i, "1" if ln.closed else "0") for i, ln in zip(ids, lines, strict=True)]
-        )
-    return _answer(
-        "Input",
-        [(i, "active" if ln.active else "inactive") for i, ln in zip(ids, lines, strict=True)],
-    )
+        return error_response(str(exc))
+    return _status("Input", name, ids, state.inputs)
 
 
 async def output_cgi(request: web.Request, state: CameraState) -> web.StreamResponse:
@@ -88,7 +86,7 @@ async def output_cgi(request: web.Request, state: CameraState) -> web.StreamResp
         else:
             ids = _ids(value, len(state.outputs), "output")
     except _Refused as exc:
-        return _error(str(exc))
+        return error_response(str(exc))
     if name == "action":
         line = state.outputs[number - 1]
         if line.active != active:
@@ -99,15 +97,7 @@ async def output_cgi(request: web.Request, state: CameraState) -> web.StreamResp
             )
             state.changed()
         return text_response("OK")
-    lines = [state.outputs[i - 1] for i in ids]
-    if name == "check":
-        return _answer(
-            "Output", [(i, "1" if ln.closed else "0") for i, ln in zip(ids, lines, strict=True)]
-        )
-    return _answer(
-        "Output",
-        [(i, "active" if ln.active else "inactive") for i, ln in zip(ids, lines, strict=True)],
-    )
+    return _status("Output", name, ids, state.outputs)
 
 
 def register(router: CgiRouter) -> None:

@@ -26,7 +26,7 @@ from ...api.ptz_models import PtzCapabilities, capabilities_for_model, describe_
 from ...errors import InvalidArgument
 from ..ptz_head import Pose, PtzHead, Waypoint
 from ..state import AutopanLine, CameraState, CruiseLine, Preset
-from .app import CgiRouter, current_user, text_response
+from .app import CgiRouter, current_user, error_response, text_response
 from .cgi_params import request_pairs
 
 __all__ = ["PTZCONFIG_PATH", "PTZ_PATH", "head_of", "register"]
@@ -48,10 +48,6 @@ def head_of(state: CameraState) -> PtzHead:
     if not isinstance(head, PtzHead):
         raise TypeError("CameraState.ptz is not a virtual PtzHead")
     return head
-
-
-def _error(message: str) -> web.Response:
-    return text_response(f"# Error: {message}\r\n")
 
 
 def _done() -> web.Response:
@@ -275,7 +271,7 @@ async def ptz_cgi(request: web.Request, state: CameraState) -> web.StreamRespons
         commands = _parse(caps, await request_pairs(request), config=False)
         answer = _apply_commands(state, head, commands, now)
     except _Refused as exc:
-        return _error(str(exc))
+        return error_response(str(exc))
     if answer is not None:
         return answer
     state.changed()
@@ -383,7 +379,7 @@ async def ptzconfig_cgi(request: web.Request, state: CameraState) -> web.StreamR
         settings = _parse(caps, await request_pairs(request), config=True)
         done = _apply_config(state, head, settings, head.now())
     except _Refused as exc:
-        return _error(str(exc))
+        return error_response(str(exc))
     state.log(f"ptzconfig.cgi: {current_user(request)}: {'; '.join(done)}")
     state.changed()
     return _done()

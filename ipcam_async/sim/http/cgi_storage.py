@@ -7,17 +7,13 @@ from typing import Final
 from aiohttp import web
 
 from ..state import CameraState
-from .app import CgiRouter, current_user, text_response
+from .app import CgiRouter, current_user, error_response, text_response
 from .cgi_params import request_pairs
 
 __all__ = ["STORAGE_PATH", "register"]
 
 STORAGE_PATH: Final = "/cgi-bin/admin/storagemanagement.cgi"
 _CHUNK: Final = 256 << 10
-
-
-def _error(message: str) -> web.Response:
-    return text_response(f"# Error: {message}\r\n")
 
 
 async def storage_cgi(request: web.Request, state: CameraState) -> web.StreamResponse:
@@ -33,10 +29,10 @@ async def storage_cgi(request: web.Request, state: CameraState) -> web.StreamRes
     if action == "list":
         return text_response("".join(f"{name} {len(data)}\r\n" for name, data in files.items()))
     if action not in ("remove", "download"):
-        return _error(f"invalid action '{action}'" if action else "no action given")
+        return error_response(f"invalid action '{action}'" if action else "no action given")
     name = pairs.get("filename")
     if not name:
-        return _error("filename is required")
+        return error_response("filename is required")
     data = files.get(name)
     if data is None:
         return text_response(f"404 Not Found: {name}\r\n", status=404)

@@ -26,7 +26,7 @@ from aiohttp import BodyPartReader, web
 from ...api.system_models import CERTIFICATE_TYPES, FIRMWARE_FILENAMES, format_device_date
 from ...http.query import decode_query
 from ..state import SECONDARY_GROUPS, CameraState, ParamStoreError, User
-from .app import FAULTS_KEY, CgiRouter, current_user, text_response
+from .app import FAULTS_KEY, CgiRouter, current_user, error_response, text_response
 from .cgi_params import request_pairs
 
 __all__ = [
@@ -112,10 +112,6 @@ def _ok() -> web.Response:
     return text_response("OK\r\n")
 
 
-def _error(message: str) -> web.Response:
-    return text_response(f"# Error: {message}\r\n")
-
-
 def _failed(message: str) -> web.Response:
     return text_response(f"Request failed: {message}\r\n")
 
@@ -176,12 +172,12 @@ async def snapshot_cgi(request: web.Request, state: CameraState) -> web.StreamRe
     if action == "get":
         return text_response(f"{state.snapshot_path}\r\n")
     if action != "set":
-        return _error(f"invalid action '{action}'")
+        return error_response(f"invalid action '{action}'")
     path = pairs.get("path")
     if path is None:
-        return _error("path is required with action=set")
+        return error_response("path is required with action=set")
     if not path or len(path) > 255 or not set(path) <= _SNAPSHOT_CHARS:
-        return _error("path: valid characters are A-Za-z0-9 and _/\\~!@#$%^&+-:")
+        return error_response("path: valid characters are A-Za-z0-9 and _/\\~!@#$%^&+-:")
     state.snapshot_path = path
     state.log(f"snapshot.cgi: {current_user(request)} set the snapshot path")
     state.changed()

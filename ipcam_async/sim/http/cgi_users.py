@@ -20,7 +20,7 @@ from ...api.system_models import (
 )
 from ...validate import ALNUM
 from ..state import SECONDARY_GROUPS, CameraState, User, UserGroup
-from .app import CgiRouter, current_user, text_response
+from .app import CgiRouter, current_user, error_response, text_response
 from .cgi_params import request_pairs
 
 __all__ = ["PRIVACY_PATH", "PWDGRP_PATH", "USERINFO_PATH", "register"]
@@ -31,10 +31,6 @@ USERINFO_PATH: Final = "/cgi-bin/admin/userinfo.cgi"
 
 _MAX_NAME: Final = 64
 _MAX_USERS: Final = 64
-
-
-def _error(message: str) -> web.Response:
-    return text_response(f"# Error: {message}\r\n")
 
 
 def _valid_name(value: str) -> bool:
@@ -64,27 +60,27 @@ async def pwdgrp_cgi(request: web.Request, state: CameraState) -> web.StreamResp
                     groups[sgroup].append(name)
         return text_response(format_group_membership(groups))
     if action not in ("add", "update", "remove"):
-        return _error(f"invalid action '{action}'" if action else "no action given")
+        return error_response(f"invalid action '{action}'" if action else "no action given")
     name = pairs.get("user", "")
     if not _valid_name(name):
-        return _error("user: valid characters are a-z, A-Z and 0-9")
+        return error_response("user: valid characters are a-z, A-Z and 0-9")
     password = pairs.get("pwd")
     if password is not None and not _valid_name(password):
-        return _error("pwd: valid characters are a-z, A-Z and 0-9")
+        return error_response("pwd: valid characters are a-z, A-Z and 0-9")
     sgroups: set[str] | None = None
     if "sgrp" in pairs:
         sgroups = _parse_sgrp(pairs["sgrp"])
         if sgroups is None:
-            return _error("sgrp: existing groups are " + ", ".join(SECONDARY_GROUPS))
+            return error_response("sgrp: existing groups are " + ", ".join(SECONDARY_GROUPS))
     existing = state.users.get(name)
     actor = current_user(request)
     if action == "add":
         if existing is not None:
             return text_response(f"409 Conflict: user {name} exists\r\n", status=409)
         if password is None:
-            return _error("pwd is required to add a user")
+            return error_response("pwd is required to add a user")
         if len(state.users) >= _MAX_USERS:
-            return _error(f"at most {_MAX_USERS} users")
+            return error_response(f"at most {_MAX_USERS} users")
         sgroups = sgroups or set()
         state.users[name] = User(password, _group_for(sgroups), sgroups)
         state.log(f"pwdgrp.cgi: {actor} added user {name}")
@@ -92,7 +88,7 @@ async def pwdgrp_cgi(request: web.Request, state: CameraState) -> web.StreamResp
         return text_response(f"404 Not Found: no user {name}\r\n", status=404)
     elif action == "update":
         if password is None and sgroups is None:
-            return _error("nothing to update")
+            return error_response("nothing to update")
         if password is not None:
             existing.password = password
         if sgroups is not None:
