@@ -61,13 +61,20 @@ class StreamClosed(IpCamError):
 
 
 class HttpStatusError(IpCamError):
-    """The device answered with an HTTP error status (spec 4.1.1)."""
+    """The device answered with an HTTP error status (spec 4.1.1).
+
+    Redirects (302 in the spec) are not followed, so credentials never travel to another host;
+    ``location`` holds the redirect target (userinfo masked) for a caller who wants to follow it.
+    """
 
     status: int = 0
 
-    def __init__(self, message: str, *, status: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, status: int | None = None, location: str | None = None
+    ) -> None:
         if status is not None:
             self.status = status
+        self.location = location
         super().__init__(message)
 
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -71,6 +73,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         status = asyncio.run(handler(args))
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (e.g. `ipcam ... | head`): not an error of ours. Point stdout at
+        # devnull so the interpreter's final flush does not complain again.
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except CliError as exc:
         print(f"ipcam: error: {exc}", file=sys.stderr)
         return 2

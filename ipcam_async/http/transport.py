@@ -60,7 +60,7 @@ from ..errors import (
     StreamClosed,
     StreamTimeout,
 )
-from ..redact import check_header_value
+from ..redact import check_header_value, redact_url
 from .query import encode_query
 
 __all__ = ["AuthMode", "HttpResponse", "HttpTransport", "parse_retry_after"]
@@ -488,12 +488,14 @@ class HttpTransport:
             self._auth[port] = auth
         return (auth,)
 
-    def scrub(self, text: str, secrets: Sequence[str] = ()) -> str:
+    def scrub(self, text: str, secrets: Sequence[str] = (), *, queries: bool = True) -> str:
         """Remove what may be secret from foreign text: the password and URL queries.
 
-        ``secrets`` are more values to mask (e.g. a new account's password being sent).
+        ``secrets`` are more values to mask (e.g. a new account's password being sent);
+        ``queries=False`` keeps URL queries (minus the secrets) for a URL the caller must use.
         """
-        text = _URL_QUERY.sub(r"\1?...", text)
+        if queries:
+            text = _URL_QUERY.sub(r"\1?...", text)
         forms: set[str] = set()
         for secret in (self._password, *secrets):
             if secret:
@@ -522,6 +524,11 @@ class HttpTransport:
         cls = _STATUS_ERRORS.get(status)
         if cls is not None:
             return cls(message)
+        location = response.headers.get(hdrs.LOCATION)
+        if location is not None and 300 <= status < 400:
+            shown = redact_url(self.scrub(location, secrets))
+            usable = redact_url(self.scrub(location, secrets, queries=False))
+            return HttpStatusError(f"{message} -> {shown}", status=status, location=usable)
         return HttpStatusError(message, status=status)
 
     def _timeout(self, timeout: float | None, *, streaming: bool) -> aiohttp.ClientTimeout:

@@ -17,6 +17,7 @@ from ipcam_async import (
     ConflictError,
     ConnectError,
     DeviceBusyError,
+    HttpStatusError,
     InternalServerError,
     NotFoundError,
     ParameterError,
@@ -55,9 +56,7 @@ async def test_every_spec_status_maps_to_its_exception(mock_http, status, error)
 
 
 async def test_503_http_date_retry_after_is_parsed(mock_http) -> None:
-    mock_http.get(
-        PARAM_URL, status=503, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}
-    )
+    mock_http.get(PARAM_URL, status=503, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})
     async with camera() as cam:
         with pytest.raises(DeviceBusyError) as info:
             await cam.params.list("Network")
@@ -77,7 +76,10 @@ async def test_503_retry_then_success(mock_http) -> None:
 
 @pytest.mark.parametrize(
     ("body", "error"),
-    [("# Error: Invalid parameter value\n", ParameterError), ("Request failed: busy\r\n", RequestFailed)],
+    [
+        ("# Error: Invalid parameter value\n", ParameterError),
+        ("Request failed: busy\r\n", RequestFailed),
+    ],
 )
 async def test_error_bodies_in_200(mock_http, body, error) -> None:
     mock_http.get(PARAM_URL, status=200, body=body)
@@ -113,3 +115,16 @@ async def test_malformed_param_list_is_protocol_error(mock_http) -> None:
     async with camera() as cam:
         with pytest.raises(ProtocolError):
             await cam.params.list("Network")
+
+
+async def test_redirect_is_not_followed_and_exposes_location(mock_http) -> None:
+    target = "http://user:pw@192.0.2.7/cgi-bin/admin/param.cgi?action=list"
+    mock_http.get(PARAM_URL, status=302, headers={"Location": target})
+    async with camera() as cam:
+        with pytest.raises(HttpStatusError) as info:
+            await cam.params.list("Network")
+    assert info.value.status == 302
+    assert info.value.location == "http://***@192.0.2.7/cgi-bin/admin/param.cgi?action=list"
+    assert "pw" not in str(info.value) and SECRET not in str(info.value)
+    # Only the one request went out: nothing followed the redirect to the other host.
+    assert sum(len(calls) for calls in mock_http.requests.values()) == 1
