@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import signal
 import sys
 import time
@@ -13,6 +14,7 @@ from typing import Any, TextIO
 from yarl import URL
 
 from ..camera import Camera
+from ..errors import IpCamError
 from ..record import CameraStats, Recorder
 from ..redact import redact_url
 from .common import CliError, add_leaf, emit, open_camera
@@ -109,6 +111,17 @@ class _StatusPrinter:
         self._out.flush()
 
 
+async def _announced_rtsp_port(camera: Camera) -> int:
+    """The RTSP port the camera announces in ``Network.RTSPPort``, else the standard 554."""
+    try:
+        tree = await camera.params.list("Network.RTSPPort")
+        port = tree.get_int("Network.RTSPPort")
+    except IpCamError as exc:
+        logging.getLogger(__name__).info("no Network.RTSPPort (%s); using 554", type(exc).__name__)
+        return 554
+    return port if port is not None and 0 < port < 65536 else 554
+
+
 async def run_record(args: argparse.Namespace) -> int:
     """Record until Ctrl-C / SIGTERM (or ``--seconds``), then flush every file and report."""
     cameras: list[tuple[Camera, str]] = []
@@ -116,7 +129,8 @@ async def run_record(args: argparse.Namespace) -> int:
         cameras = [_camera_from_url(text, args) for text in args.camera]
     else:
         camera = open_camera(args)
-        camera.rtsp_port = args.rtsp_port
+        if args.rtsp_port is not None:
+            camera.rtsp_port = args.rtsp_port
         cameras = [(camera, args.stream)]
     if args.segment <= 0:
         raise CliError("--segment must be positive")
@@ -129,6 +143,8 @@ async def run_record(args: argparse.Namespace) -> int:
     async with contextlib.AsyncExitStack() as stack:
         for camera, _ in cameras:
             await stack.enter_async_context(camera)
+        if not args.camera and args.rtsp_port is None:
+            cameras[0][0].rtsp_port = await _announced_rtsp_port(cameras[0][0])
         recorder = await stack.enter_async_context(
             Recorder(
                 args.out,
@@ -202,7 +218,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--max-mb", type=float, default=None, help="also cut files at this size (MiB)")
     p.add_argument("--stream", default="h264", help="stream of the --host camera (default h264)")
     p.add_argument(
-        "--rtsp-port", type=int, default=554, help="RTSP port of the --host camera (default 554)"
+        "--rtsp-port",
+        type=int,
+        default=None,
+        help="RTSP port of the --host camera (default: its Network.RTSPPort, else 554)",
     )
     p.add_argument(
         "--transport", choices=("tcp", "udp", "auto"), default="tcp", help="RTSP transport"

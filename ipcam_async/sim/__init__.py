@@ -171,12 +171,23 @@ class SimulatedCamera:
                     continue
                 service: ClosableService = await starter(self)
                 self._services.append((flag, service))
+            self._announce_ports()
         except BaseException:
             await self._stop_services()
             self._runner = None
             await runner.cleanup()
             raise
         _log.info("simulated camera %s serving on %s", self.model, self.http_url)
+
+    def _announce_ports(self) -> None:
+        """Publish the ports actually bound in ``Network.*Port``, as a camera reports its own."""
+        ports = {"Network.HTTPPort": self.http_port}
+        if "rtsp" in self.services:
+            ports["Network.RTSPPort"] = self.rtsp_port
+        if "mjpeg" in self.services:
+            ports["Network.MJPEGPort"] = self.mjpeg_port
+        for name, port in ports.items():
+            self.state.params.set(name, str(port))
 
     async def _stop_services(self) -> None:
         while self._services:

@@ -182,7 +182,7 @@ class MjpegServer:
         try:
             family = socket.AF_INET6 if ":" in host else socket.AF_INET
             sock = socket.create_server((host, port), family=family, backlog=128)
-            site = web.SockSite(runner, sock, shutdown_timeout=0.5)
+            site = web.SockSite(runner, sock)
             await site.start()
         except BaseException:
             await runner.cleanup()

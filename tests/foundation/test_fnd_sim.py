@@ -228,3 +228,12 @@ async def test_unknown_cgi_oversized_form_and_path_limited_faults() -> None:
         with pytest.raises(InternalServerError):
             await cam.transport.request("GET", "/cgi-bin/admin/other.cgi")
         assert sim.faults.http_status_once is None
+
+
+async def test_simulator_announces_the_ports_it_bound() -> None:
+    async with SimulatedCamera() as sim, sim.camera() as cam:
+        tree = await cam.params.list("Network")
+    assert tree.get_int("Network.HTTPPort") == sim.http_port
+    assert tree.get_int("Network.RTSPPort") == sim.rtsp_port
+    assert tree.get_int("Network.MJPEGPort") == sim.mjpeg_port
+    assert 0 not in (sim.http_port, sim.rtsp_port, sim.mjpeg_port)

@@ -196,18 +196,20 @@ async def test_cli_on_motion_records_only_around_motion(tmp_path: Path) -> None:
     assert data["errors"] == 0
 
 
+@pytest.mark.parametrize("explicit_rtsp_port", [True, False])
 async def test_cli_records_the_host_camera_and_reports_json(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], explicit_rtsp_port: bool
 ) -> None:
     async with SimulatedCamera(mjpeg=False) as sim:
+        # Without --rtsp-port the CLI reads the port the camera announces in Network.RTSPPort.
+        port_args = ["--rtsp-port", str(sim.rtsp_port)] if explicit_rtsp_port else []
         args = [
             "record",
             "--host",
             "127.0.0.1",
             "--port",
             str(sim.http_port),
-            "--rtsp-port",
-            str(sim.rtsp_port),
+            *port_args,
             "--user",
             "admin",
             "--password",
