@@ -103,6 +103,7 @@ class Camera:
         self.model = model
         self.timeout = timeout
         self._apis: dict[str, Any] = {}
+        self._opened = False
 
     def __repr__(self) -> str:
         return f"<Camera {self.host}:{self.port} user={self.username!r}>"
@@ -110,6 +111,7 @@ class Camera:
     async def __aenter__(self) -> Camera:
         # Entering again after a close is allowed: the camera gets a new session.
         self.transport.reopen()
+        self._opened = True
         return self
 
     async def __aexit__(
@@ -126,7 +128,18 @@ class Camera:
         Requests made afterwards raise :class:`~ipcam_async.errors.StreamClosed` (entering
         ``async with`` again reopens the camera).  Closing twice is harmless.
         """
+        self._opened = False
         await self.transport.close()
+
+    @property
+    def opened(self) -> bool:
+        """True between entering ``async with`` and :meth:`close`.
+
+        A camera used without ``async with`` still works, but then its owner must call
+        :meth:`close`; tools that borrow cameras (e.g. the recorder) close the ones they find
+        unopened.
+        """
+        return self._opened
 
     @property
     def closed(self) -> bool:

@@ -430,6 +430,7 @@ class Recorder:
             )
         self.finished: collections.deque[SegmentInfo] = collections.deque(maxlen=1000)
         self._cameras: dict[str, CameraRecording] = {}
+        self._unopened_cameras: list[Any] = []
         self._closed = False
 
     async def __aenter__(self) -> Recorder:
@@ -483,6 +484,9 @@ class Recorder:
             if trigger is None:
                 trigger = RecordingTrigger()
             motion = _motion_driver(camera)
+            if not getattr(camera, "opened", True):
+                # Nobody entered this camera: its event monitor's HTTP session is ours to close.
+                self._unopened_cameras.append(camera)
         recording = CameraRecording(
             self,
             name,
@@ -523,6 +527,8 @@ class Recorder:
         if self._io is not None:
             # Every camera task has ended, so no write is queued: this returns at once.
             self._io.shutdown(wait=True)
+        while self._unopened_cameras:
+            await self._unopened_cameras.pop().close()
 
     def _segment_done(self, info: SegmentInfo) -> None:
         self.finished.append(info)

@@ -245,3 +245,18 @@ async def test_cli_exits_1_when_no_camera_delivers(
         assert await asyncio.to_thread(main, args) == 1
     assert "0 file(s) written" in capsys.readouterr().out
     assert mp4_files(tmp_path) == []
+
+
+async def test_on_motion_closes_a_camera_nobody_opened(tmp_path: Path) -> None:
+    async with SimulatedCamera(mjpeg=False) as sim:
+        opened = sim.camera()
+        unopened = sim.camera()
+        async with opened:
+            async with Recorder(tmp_path, segment=5) as rec:
+                rec.add(opened, name="opened", on_motion=True)
+                rec.add(unopened, name="unopened", on_motion=True)
+                await wait_for(lambda: unopened.transport._session is not None)
+            # The recorder closed the camera it found unopened (no leaked aiohttp session) and
+            # left the caller's open camera alone.
+            assert unopened.closed
+            assert opened.opened and not opened.closed
