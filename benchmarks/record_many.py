@@ -107,11 +107,19 @@ def rss_mib() -> float:
 
 
 async def measure(
-    n: int, port: int, server_pid: int, out_root: Path, window: float, io_threads: int
+    n: int,
+    port: int,
+    server_pid: int,
+    out_root: Path,
+    window: float,
+    io_threads: int,
+    rss0: float,
 ) -> dict[str, float]:
+    """One row. ``rss0`` is the process's RSS before any recording: memory freed by a smaller
+    row stays in the allocator's pools and is reused, so growth over that baseline (not over
+    the previous row) is what N streams cost."""
     out = out_root / f"n{n}"
     url = f"rtsp://127.0.0.1:{port}/h264"
-    rss0 = rss_mib()
     recorder = Recorder(out, segment=60, audio=False, backoff_initial=0.5, io_threads=io_threads)
     async with recorder as rec:
         for i in range(n):
@@ -196,10 +204,11 @@ async def run(sizes: list[int], window: float, io_threads: int) -> None:
     print(header)
     print("-" * len(header))
     rows = []
+    rss_baseline = rss_mib()
     try:
         with tempfile.TemporaryDirectory(prefix="ipcam-bench-") as tmp:
             for n in sizes:
-                row = await measure(n, port, proc.pid, Path(tmp), window, io_threads)
+                row = await measure(n, port, proc.pid, Path(tmp), window, io_threads, rss_baseline)
                 rows.append(row)
                 print(
                     f"{n:5d} {row['cpu_per_stream_s']:15.4f} {row['client_cpu_pct']:9.0f}% "
