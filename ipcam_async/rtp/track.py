@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import struct
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import attrs
 
@@ -219,6 +219,95 @@ class TrackReceiver:
             self._deliver(pkt, gap, out)
         elif self._reorder.ready:
             self._drain(out)
+        return out
+
+    def feed_rtp_batch(
+        self, packets: Sequence[memoryview | bytes | bytearray], arrival: float
+    ) -> list[Frame]:
+        """Feed packets that arrived together (one socket read); same as :meth:`feed_rtp`
+        on each in turn, with the frames of all of them returned in order.
+
+        One call per read instead of one per packet: the common case (a plain header carrying
+        the next packet of the current source, nothing held for reordering) runs in one loop
+        with the sequence and jitter state in local variables; anything else goes through
+        :meth:`feed_rtp`.
+        """
+        out: list[Frame] = []
+        r = self._reorder
+        push = self._dep.push_payload
+        h264 = self._dep if type(self._dep) is H264Depacketizer else None
+        unpack = _HEADER.unpack_from
+        pt = self.payload_type
+        scaled_arrival = arrival * r._rate
+        total = len(packets)
+        count = octets = 0
+        i = 0
+        try:
+            while i < total:
+                ssrc0 = r._ssrc
+                if ssrc0 is None or r._held or r._probe or self._carry_loss:
+                    out += self.feed_rtp(packets[i], arrival)
+                    i += 1
+                    continue
+                # Same arithmetic as ReorderBuffer.accept_in_order, state kept in locals and
+                # written back below (also when the depacketizer raises in strict mode).
+                nxt = first = r._next
+                last = r._transit
+                jitter = r._jitter
+                try:
+                    while i < total:
+                        data = packets[i]
+                        view = data if type(data) is memoryview else memoryview(data)
+                        size = len(view)
+                        if size <= 12:
+                            break
+                        b0, b1, seq, ts, ssrc = unpack(view)
+                        if b0 != 0x80 or b1 & 0x7F != pt or ssrc != ssrc0 or seq != nxt & 0xFFFF:
+                            break
+                        transit = scaled_arrival - ts
+                        if last is not None:
+                            d = transit - last
+                            if d < 0:
+                                d = -d
+                            if d > 2147483648.0:
+                                d = 4294967296.0 - d
+                            jitter += (d - jitter) * 0.0625
+                        last = transit
+                        nxt += 1
+                        i += 1
+                        count += 1
+                        octets += size - 12
+                        if (
+                            h264 is not None
+                            and b1 < 128
+                            and size > 14
+                            and h264._fu_open
+                            and ts == h264._ts
+                            and view[12] & 0x1F == 28
+                            and not view[13] & 0xC0
+                        ):
+                            # The middle of a fragmented NAL unit, most packets of a video
+                            # stream: what push_payload does for it, without the call.
+                            grown = h264._size + size - 12
+                            if grown <= h264.max_frame_size:
+                                h264._size = grown
+                                h264._parts.append(view[14:])
+                                continue
+                        push(view, 12, ts, b1 > 127, False, out)
+                finally:
+                    if nxt != first:
+                        r.received += nxt - first
+                        r._next = nxt
+                        r._transit = last
+                        r._jitter = jitter
+                        if nxt - 1 > r._max_seen:
+                            r._max_seen = nxt - 1
+                if i < total:
+                    out += self.feed_rtp(packets[i], arrival)
+                    i += 1
+        finally:
+            self.packets += count
+            self.bytes += octets
         return out
 
     def _deliver(self, pkt: RtpPacket, gap: int, out: list[Frame]) -> None:

@@ -149,20 +149,50 @@ def parse_rtp_info(value: str) -> list[RtpInfo]:
     return out
 
 
-class _Connection(asyncio.Protocol):
+BatchHandler = Callable[[list[memoryview], float], None]
+
+# Receive buffer of the RTSP connection: reads go straight into a slab (no bytes object per
+# read); a slab is never rewritten, so views handed to the RTP stack stay valid, and a unit cut
+# by a read boundary simply continues in place. Slabs start small (a connection carrying only
+# signalling, as with UDP media, never needs more) and grow while reads fill them.
+SLAB_SIZE = 256 * 1024
+FIRST_SLAB = 16 * 1024
+
+
+def _per_packet(handler: Callable[[memoryview, float], None]) -> BatchHandler:
+    def run(packets: list[memoryview], arrival: float) -> None:
+        for packet in packets:
+            handler(packet, arrival)
+
+    return run
+
+
+def _batch_handler(sink: PacketSink) -> BatchHandler:
+    batch: BatchHandler | None = getattr(sink, "on_rtp_batch", None)
+    return batch if batch is not None else _per_packet(sink.on_rtp)
+
+
+class _Connection(asyncio.BufferedProtocol):
     """The RTSP TCP connection: feeds the reader, resolves the pending request, routes frames."""
 
     def __init__(self, client: RtspClient, max_header: int, max_body: int) -> None:
         self.client = client
         self.reader = RtspReader(
-            max_header=max_header, max_body=max_body, channels=set(), on_frame=self._on_frame
+            max_header=max_header, max_body=max_body, channels=set(), on_frames=self._on_frames
         )
         self.transport: asyncio.Transport | None = None
         self.handlers: list[Callable[[memoryview, float], None] | None] = [None] * 256
+        self.batch_handlers: list[BatchHandler | None] = [None] * 256
         self.pending: tuple[int, asyncio.Future[RtspResponse]] | None = None
         self.closed = asyncio.get_running_loop().create_future()
         self.arrival = 0.0
         self._loop = asyncio.get_running_loop()
+        self._slab_size = FIRST_SLAB
+        self._slab = bytearray(FIRST_SLAB)
+        self._view = memoryview(self._slab)
+        self._start = 0  # first byte not yet parsed
+        self._end = 0  # end of the received bytes
+        self._offered = 0  # size of the buffer handed out by the last get_buffer()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports implement the interface without subclassing asyncio.Transport.
@@ -172,10 +202,28 @@ class _Connection(asyncio.Protocol):
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def data_received(self, data: bytes) -> None:
+    def get_buffer(self, sizehint: int) -> memoryview:
+        min_read = self._slab_size // 4
+        if len(self._slab) - self._end < min_read:
+            # Fresh slab; the unparsed tail (bounded by the reader's limits) moves along.
+            tail = self._view[self._start : self._end]
+            slab = bytearray(max(self._slab_size, 2 * len(tail) + min_read))
+            slab[: len(tail)] = tail
+            self._slab = slab
+            self._view = memoryview(slab)
+            self._start, self._end = 0, len(tail)
+        buf = self._view[self._end :]
+        self._offered = len(buf)
+        return buf
+
+    def buffer_updated(self, nbytes: int) -> None:
         self.arrival = self._loop.time()
+        if nbytes == self._offered and self._slab_size < SLAB_SIZE:
+            self._slab_size *= 4  # the read filled the buffer: more was waiting
+        end = self._end + nbytes
+        self._end = end
         try:
-            events = self.reader.feed(data)
+            events, self._start = self.reader.scan(self._slab, self._start, end, self._view)
         except ProtocolError as exc:
             log.warning("RTSP connection to %s: %s", self.client.safe_url, exc)
             self._fail(exc)
@@ -188,10 +236,23 @@ class _Connection(asyncio.Protocol):
             elif isinstance(event, RtspRequest):
                 self._on_server_request(event)
 
-    def _on_frame(self, channel: int, data: memoryview) -> None:
-        handler = self.handlers[channel]
+    def _on_frames(self, channel: int, packets: list[memoryview]) -> None:
+        handler = self.batch_handlers[channel]
         if handler is not None:
-            handler(data, self.arrival)
+            handler(packets, self.arrival)
+
+    def set_handlers(self, channels: tuple[int, int], sink: PacketSink) -> None:
+        """Route the RTP and RTCP channels of one track to ``sink``."""
+        rtp, rtcp = channels
+        self.handlers[rtp] = sink.on_rtp
+        self.handlers[rtcp] = sink.on_rtcp
+        self.batch_handlers[rtp] = _batch_handler(sink)
+        self.batch_handlers[rtcp] = _per_packet(sink.on_rtcp)
+
+    def clear_handlers(self, channel: int) -> None:
+        """Stop routing ``channel``."""
+        self.handlers[channel] = None
+        self.batch_handlers[channel] = None
 
     def _on_response(self, response: RtspResponse) -> None:
         pending = self.pending
@@ -643,8 +704,7 @@ class RtspClient:
             if channels is None or not (0 <= channels[0] < 256 and 0 <= channels[1] < 256):
                 channels = (first_channel, first_channel + 1)
             track.channels = channels
-            conn.handlers[channels[0]] = track.sink.on_rtp
-            conn.handlers[channels[1]] = track.sink.on_rtcp
+            conn.set_handlers(channels, track.sink)
             assert conn.reader.channels is not None
             conn.reader.channels.update(channels)
             return
@@ -665,7 +725,13 @@ class RtspClient:
             )
         sink = track.sink
         track.udp = UdpPair(
-            UdpReceiver(rtp_sock, sink.on_rtp, loop=loop, accept_host=track.server_addr),
+            UdpReceiver(
+                rtp_sock,
+                sink.on_rtp,
+                loop=loop,
+                accept_host=track.server_addr,
+                batch_handler=_batch_handler(sink),
+            ),
             UdpReceiver(rtcp_sock, sink.on_rtcp, loop=loop, accept_host=track.server_addr),
         )
         track.udp.start()
@@ -733,7 +799,7 @@ class RtspClient:
                 track.udp.close()
             if conn is not None and track.channels is not None:
                 for channel in track.channels:
-                    conn.handlers[channel] = None
+                    conn.clear_handlers(channel)
                     if conn.reader.channels is not None:
                         conn.reader.channels.discard(channel)
         self.tracks = []

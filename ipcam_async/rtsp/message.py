@@ -116,6 +116,7 @@ class ReaderStats:
 
 Event = RtspResponse | RtspRequest | InterleavedFrame
 FrameHandler = Callable[[int, memoryview], None]
+FrameBatchHandler = Callable[[int, list[memoryview]], None]
 
 
 def _parse_cseq(value: str | None) -> int | None:
@@ -132,6 +133,10 @@ class RtspReader:
     ``stats.unknown_channel_frames`` (the set may be changed at any time, e.g. after each SETUP).
     ``on_frame``: when given, frames are passed to it as ``(channel, memoryview)`` instead of being
     returned as events, which saves one object per packet on the hot path.
+    ``on_frames``: batched form (takes precedence over ``on_frame``): each run of consecutive
+    frames on one channel is passed as ``(channel, [memoryview, ...])`` in one call, so a chunk
+    carrying a whole video frame's packets costs one call instead of one per packet. Order is
+    kept: a run ends where another channel's frame or a message starts.
     """
 
     def __init__(
@@ -141,11 +146,13 @@ class RtspReader:
         max_body: int = DEFAULT_MAX_BODY,
         channels: set[int] | None = None,
         on_frame: FrameHandler | None = None,
+        on_frames: FrameBatchHandler | None = None,
     ) -> None:
         self.max_header = max_header
         self.max_body = max_body
         self.channels = channels
         self.on_frame = on_frame
+        self.on_frames = on_frames
         self.stats = ReaderStats()
         self._parts: list[bytes] = []
         self._pending_len = 0
@@ -179,7 +186,7 @@ class RtspReader:
                 self._parts.append(data[:missing])
                 head = b"".join(self._parts)
                 self._reset_pending()
-                rest = self._scan(head, 0, events)
+                rest = self._scan(head, 0, len(head), events)
                 if rest != len(head):  # pragma: no cover - need was computed from head itself
                     raise ProtocolError("RTSP reader lost track of a pending unit")
                 start = missing
@@ -188,13 +195,28 @@ class RtspReader:
                 data = b"".join(self._parts)
                 self._reset_pending()
         if start < len(data):
-            pos = self._scan(data, start, events)
+            pos = self._scan(data, start, len(data), events)
             if pos < len(data):
                 tail = data[pos:]
                 self._parts = [tail]
                 self._pending_len = len(tail)
                 self._pending_need = self._need_for(tail)
         return events
+
+    def scan(
+        self, buf: bytes | bytearray, start: int, end: int, view: memoryview | None = None
+    ) -> tuple[list[Event], int]:
+        """Parse the complete units in ``buf[start:end]`` for a caller that owns the buffer.
+
+        Returns the events and the offset where the first incomplete unit begins; the caller
+        keeps ``buf[offset:end]`` and calls again with more bytes appended after it. Frames are
+        views of ``buf`` (``view``, when given, is ``memoryview(buf)``), so the caller must not
+        overwrite bytes it has handed out. Do not mix with :meth:`feed` on one reader.
+        Raises :class:`ProtocolError` like :meth:`feed`.
+        """
+        events: list[Event] = []
+        pos = self._scan(buf, start, end, events, view)
+        return events, pos
 
     def _reset_pending(self) -> None:
         self._parts = []
@@ -227,59 +249,86 @@ class RtspReader:
             raise ProtocolError(f"RTSP body of {length} bytes exceeds the {self.max_body} limit")
         return length
 
-    def _scan(self, buf: bytes, pos: int, events: list[Event]) -> int:
-        """Parse units from ``buf[pos:]``; return where the first incomplete unit starts."""
-        n = len(buf)
-        view = memoryview(buf)
+    def _scan(
+        self,
+        buf: bytes | bytearray,
+        pos: int,
+        n: int,
+        events: list[Event],
+        view: memoryview | None = None,
+    ) -> int:
+        """Parse units from ``buf[pos:n]``; return where the first incomplete unit starts."""
+        if view is None:
+            view = memoryview(buf)
         on_frame = self.on_frame
+        on_frames = self.on_frames
         channels = self.channels
         stats = self.stats
+        batch: list[memoryview] | None = None
+        batch_channel = -1
+        frames = frame_bytes = 0
         while pos < n:
             if buf[pos] == 0x24:
                 if n - pos < 4:
-                    return pos
+                    break
                 end = pos + 4 + ((buf[pos + 2] << 8) | buf[pos + 3])
                 if end > n:
-                    return pos
+                    break
                 channel = buf[pos + 1]
                 if channels is not None and channel not in channels:
                     stats.unknown_channel_frames += 1
                 else:
-                    stats.frames += 1
-                    stats.frame_bytes += end - pos - 4
-                    if on_frame is not None:
+                    frames += 1
+                    frame_bytes += end - pos - 4
+                    if on_frames is not None:
+                        if channel != batch_channel:
+                            if batch:
+                                on_frames(batch_channel, batch)
+                            batch = []
+                            batch_channel = channel
+                        assert batch is not None
+                        batch.append(view[pos + 4 : end])
+                    elif on_frame is not None:
                         on_frame(channel, view[pos + 4 : end])
                     else:
                         events.append(InterleavedFrame(channel, view[pos + 4 : end]))
                 pos = end
                 continue
-            prefix = buf[pos : pos + _MAX_START]
+            if batch:
+                on_frames(batch_channel, batch)  # type: ignore[misc]
+                batch = None
+                batch_channel = -1
+            prefix = bytes(buf[pos : min(n, pos + _MAX_START)])
             if prefix.startswith(_STARTS):
-                consumed = self._parse_message(buf, pos, events)
+                consumed = self._parse_message(buf, pos, n, events)
                 if consumed == pos:
-                    return pos
+                    break
                 pos = consumed
                 continue
             if any(s.startswith(prefix) for s in _STARTS) and len(prefix) < _MAX_START:
-                return pos  # could still become a message start: wait for more bytes
+                break  # could still become a message start: wait for more bytes
             # Junk between units (some cameras pad, or a frame was cut): skip to the next byte
             # that could start a unit.
-            match = _CANDIDATE.search(buf, pos + 1)
+            match = _CANDIDATE.search(buf, pos + 1, n)
             nxt = match.start() if match is not None else n
             stats.junk_bytes += nxt - pos
             log.debug("skipped %d junk bytes in RTSP stream", nxt - pos)
             pos = nxt
+        if batch:
+            on_frames(batch_channel, batch)  # type: ignore[misc]
+        stats.frames += frames
+        stats.frame_bytes += frame_bytes
         return pos
 
-    def _parse_message(self, buf: bytes, pos: int, events: list[Event]) -> int:
-        match = _HEADER_END.search(buf, pos, pos + self.max_header)
+    def _parse_message(self, buf: bytes | bytearray, pos: int, n: int, events: list[Event]) -> int:
+        match = _HEADER_END.search(buf, pos, min(n, pos + self.max_header))
         if match is None:
-            if len(buf) - pos > self.max_header:
+            if n - pos > self.max_header:
                 raise ProtocolError(f"RTSP header larger than {self.max_header} bytes")
             return pos
-        first, version, headers = _parse_head(buf[pos : match.start()])
+        first, version, headers = _parse_head(bytes(buf[pos : match.start()]))
         end = match.end() + self._content_length(headers)
-        if end > len(buf):
+        if end > n:
             return pos
         body = bytes(buf[match.end() : end])
         proxy = CIMultiDictProxy(headers)

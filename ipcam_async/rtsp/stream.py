@@ -94,6 +94,7 @@ class _TrackSink:
     __slots__ = (
         "accept_pt",
         "accept_rtcp_ssrc",
+        "feed_batch",
         "media",
         "payload_type",
         "receiver",
@@ -118,6 +119,8 @@ class _TrackSink:
         self.accept_pt = quirks.stray_payload_types == "accept"
         self.accept_rtcp_ssrc = quirks.unknown_rtcp_ssrc == "accept"
         self.split_annexb = quirks.annexb_in_payload and receiver.codec == "H264"
+        # The quirk rewrites work packet by packet; without them a read's packets go in at once.
+        self.feed_batch = None if self.accept_pt or self.split_annexb else receiver.feed_rtp_batch
 
     def on_rtp(self, data: memoryview, arrival: float) -> None:
         if self.accept_pt and len(data) > 1 and (data[1] & 0x7F) != self.payload_type:
@@ -127,6 +130,17 @@ class _TrackSink:
         if self.split_annexb:
             data = _split_annexb_payload(data)
         frames = self.receiver.feed_rtp(data, arrival)
+        if frames:
+            self.stream._push(frames)
+
+    def on_rtp_batch(self, packets: list[memoryview], arrival: float) -> None:
+        """Packets of one socket read, in order (same result as :meth:`on_rtp` on each)."""
+        feed = self.feed_batch
+        if feed is None:
+            for data in packets:
+                self.on_rtp(data, arrival)
+            return
+        frames = feed(packets, arrival)
         if frames:
             self.stream._push(frames)
 
@@ -375,6 +389,18 @@ class RtspStream:
 
     def _push(self, frames: list[Frame]) -> None:
         queue = self._queue
+        if (
+            not self._dropping
+            and not self._mark_lost
+            and not self._discontinuity
+            and len(queue) + len(frames) <= self.max_queue
+        ):
+            # Nothing to mark and room for all: the per-frame policy below would append each.
+            queue.extend(frames)
+            waiter = self._waiter
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
+            return
         for frame in frames:
             if self._discontinuity and frame.track in self._discontinuity:
                 self._discontinuity.discard(frame.track)
