@@ -27,7 +27,6 @@ import contextlib
 import importlib
 import logging
 import os
-import random
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
@@ -37,6 +36,7 @@ from typing import Any, Protocol
 import attrs
 
 from ..errors import InvalidArgument, RecorderError, StreamClosed
+from ..reconnect import ReconnectPolicy
 from ..redact import redact_url
 from ..rtp.h264 import H264Parameters
 from .segments import SegmentedWriter, SegmentInfo, safe_name
@@ -246,8 +246,8 @@ class CameraRecording:
             self._base_dropped = self.stats.dropped_frames
             self.stats.connected_since = None
             failures = 1 if got_frames else failures + 1
-            delay = min(rec.backoff_max, rec.backoff_initial * 2 ** (failures - 1))
-            delay *= random.uniform(0.5, 1.0)  # jitter: cameras that failed together spread out
+            # Jitter: cameras that failed together spread out their retries.
+            delay = rec.backoff.delay(failures)
             self.stats.state = "backoff"
             await asyncio.sleep(delay)
             self.stats.reconnects += 1
@@ -418,6 +418,10 @@ class Recorder:
         self.fsync = fsync
         self.backoff_initial = backoff_initial
         self.backoff_max = backoff_max
+        # Cameras are retried forever: a recorder outlives any one camera's outage.
+        self.backoff = ReconnectPolicy(
+            initial_delay=backoff_initial, max_delay=backoff_max, max_failures=None
+        )
         self.post_roll = post_roll
         self.pre_roll_max_bytes = pre_roll_max_bytes
         self.on_segment = on_segment

@@ -7,8 +7,9 @@ Sans-io parts: :mod:`.message` (codec), :mod:`.sdp`, :mod:`.auth`.
 
 from __future__ import annotations
 
+from ..reconnect import ReconnectPolicy
 from .client import PacketSink, RtpInfo, RtspClient, SetupTrack
-from .options import ReconnectPolicy, RtspQuirks
+from .options import RtspQuirks
 from .sdp import MediaDescription, SessionDescription, parse_sdp
 from .stream import STREAM_NAMES, RtspStream, StreamStats, TrackStatistics, open_camera_stream
 

@@ -13,7 +13,7 @@ import attrs
 
 from ..errors import InvalidArgument
 
-__all__ = ["ReconnectPolicy", "RtspQuirks"]
+__all__ = ["RtspQuirks"]
 
 
 def _one_of(*allowed: str) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
@@ -71,24 +71,3 @@ class RtspQuirks:
         default="probation", validator=_one_of("probation", "follow")
     )
     annexb_in_payload: bool = False
-
-
-@attrs.frozen(slots=True)
-class ReconnectPolicy:
-    """Exponential backoff with jitter for :class:`~ipcam_async.rtsp.RtspStream` reconnects.
-
-    Delay before attempt ``n`` (from 0) is ``min(max_delay, initial_delay * multiplier**n)``
-    scaled by a random factor in ``[1 - jitter, 1 + jitter]``. ``max_attempts=None`` retries
-    forever; the attempt counter resets after each successful reconnect.
-    """
-
-    initial_delay: float = 0.5
-    max_delay: float = 30.0
-    multiplier: float = 2.0
-    jitter: float = 0.25
-    max_attempts: int | None = None
-
-    def delay(self, attempt: int, rand: float) -> float:
-        """Delay before ``attempt`` given ``rand`` uniform in [0, 1)."""
-        base = min(self.max_delay, self.initial_delay * self.multiplier ** min(attempt, 64))
-        return max(0.0, base * (1.0 + self.jitter * (2.0 * rand - 1.0)))

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
-import random
 import weakref
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
@@ -25,13 +24,14 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ..errors import AuthError, InvalidArgument, IpCamError, ProtocolError, RtspError, StreamClosed
+from ..reconnect import ReconnectPolicy
 from ..redact import redact_url
 from ..rtp.frames import AudioFrame, VideoFrame
 from ..rtp.h264 import split_annexb
 from ..rtp.options import RtpOptions
 from ..rtp.track import TrackReceiver
 from .client import RtspClient, TransportMode
-from .options import ReconnectPolicy, RtspQuirks
+from .options import RtspQuirks
 from .sdp import MediaDescription, SessionDescription, sanitize_h264_fmtp
 
 if TYPE_CHECKING:
@@ -522,6 +522,17 @@ class RtspStream:
                 self._push(frames)
 
     async def _supervise(self) -> None:
+        try:
+            await self._supervise_sessions()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            # A bug or an unexpected error must end the iterator with it, never leave
+            # frames() waiting for a session nobody will open.
+            log.exception("stream %s: supervisor failed", self)
+            self._fail(exc)
+
+    async def _supervise_sessions(self) -> None:
         attempt = 0
         while not self._closed:
             client = self._client
@@ -542,8 +553,8 @@ class RtspStream:
                 self._fail(error)
                 return
             while not self._closed:
-                if policy is not None and policy.max_attempts is not None:
-                    if attempt >= policy.max_attempts:
+                if policy is not None and policy.max_failures is not None:
+                    if attempt >= policy.max_failures:
                         self._fail(error)
                         return
                 elif policy is None and attempt >= 1:
@@ -551,7 +562,7 @@ class RtspStream:
                     return
                 delay = 0.0
                 if policy is not None and not (session_lost and attempt == 0):
-                    delay = policy.delay(attempt, random.random())
+                    delay = policy.delay(attempt + 1)
                 attempt += 1
                 await asyncio.sleep(delay)
                 # Before PLAY: frames of the new session may arrive with its response.
