@@ -125,8 +125,8 @@ class ParamsApi:
         """Create a new child of ``group`` and return its full name (``"GuardTour.G1"``).
 
         ``values`` set parameters of the new child in the same request; give them relative
-        (``{"PresetNbr": 3}``) or with the spec's template index
-        (``{"GuardTour.G1.Tour.T.PresetNbr": 3}``).
+        (``add("GuardTour", {"Name": "Gate"})``, ``add("GuardTour.G1.Tour", {"PresetNbr": 3})``)
+        or with the spec's template index (``{"GuardTour.G1.Tour.T.PresetNbr": 3}``).
         """
         group = _check_name(group, "group")
         leaf = group.rsplit(".", 1)[-1]

@@ -62,6 +62,11 @@ class AudioFrame:
     views: tuple[memoryview | bytes, ...] | None = None
 
     @property
+    def keyframe(self) -> bool:
+        """Always True: every audio frame decodes on its own (mirrors ``VideoFrame.keyframe``)."""
+        return True
+
+    @property
     def samples(self) -> int:
         """Number of samples in the frame (PCMU: one byte per sample)."""
         if self.views is not None:

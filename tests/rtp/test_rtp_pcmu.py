@@ -91,3 +91,13 @@ def test_packetize_and_depacketize() -> None:
     assert [f.ext_timestamp for f in frames] == [0xFFFFFF00 + 160 * i for i in (0, 1, 2, 4, 5, 6)]
     assert frames[0].duration == pytest.approx(0.02)
     assert frames[0].track == 2 and frames[0].codec == "PCMU" and frames[0].sample_rate == 8000
+
+
+def test_audio_frames_are_always_keyframes() -> None:
+    # Code that checks frame.keyframe on a mixed video + audio stream must not crash on audio.
+    frame = AudioFrame(
+        track=1, codec="PCMU", timestamp=0, ext_timestamp=0, wallclock=None, lost=False,
+        data=b"\xff" * 160, sample_rate=8000,
+    )  # fmt: skip
+    assert frame.keyframe is True
+    assert frame.duration == 0.02
