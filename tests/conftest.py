@@ -6,9 +6,12 @@ is skipped with the reason; under CI (``CI=true``) a missing tool is a failure, 
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
+from types import ModuleType
 
 import pytest
 
@@ -24,6 +27,36 @@ def require_tool(name: str) -> str:
             pytest.fail(message)
         pytest.skip(message)
     return path
+
+
+@pytest.fixture(autouse=True)
+def _empty_working_directory(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """Run every test in an empty working directory and fail it if it leaves a file there.
+
+    Tests write to ``tmp_path`` only; a relative path that slipped through (a CLI default of
+    ``.``, a tool writing a log next to itself) would otherwise land in the checkout.
+    """
+    cwd = tmp_path_factory.mktemp("cwd")
+    monkeypatch.chdir(cwd)
+    yield
+    left = sorted(p.name for p in cwd.iterdir())
+    assert not left, f"the test wrote {left} into the working directory instead of tmp_path"
+
+
+def require_module(name: str) -> ModuleType:
+    """Import and return module ``name``; skip (locally) or fail (in CI) when it is missing.
+
+    Usable at module level too (the whole file is skipped then, as with ``importorskip``).
+    """
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        message = f"Python package {name} is missing (pip install -e '.[test,speed]')"
+        if IN_CI:
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message, allow_module_level=True)
 
 
 def require_gst_element(element: str) -> None:
@@ -48,7 +81,9 @@ from typing import Any  # noqa: E402
 import aiohttp  # noqa: E402
 from aioresponses import aioresponses as _aioresponses  # noqa: E402
 
-_NEEDS_STREAM_WRITER = "stream_writer" in inspect.signature(aiohttp.ClientResponse.__init__).parameters
+_NEEDS_STREAM_WRITER = (
+    "stream_writer" in inspect.signature(aiohttp.ClientResponse.__init__).parameters
+)
 
 
 class _CompatClientResponse(aiohttp.ClientResponse):

@@ -280,9 +280,10 @@ class FragmentedMp4Writer:
         return size
 
     def write_frame(self, frame: Any) -> None:
-        """Add an ``rtp.VideoFrame`` or ``rtp.AudioFrame`` (dispatch on the ``keyframe`` field)."""
+        """Add an ``rtp.VideoFrame`` or ``rtp.AudioFrame`` (audio has a ``sample_rate``)."""
         data = frame.data if frame.views is None else b"".join(frame.views)
-        if hasattr(frame, "keyframe"):
+        # Not ``keyframe``: AudioFrame has one too (always True).
+        if not hasattr(frame, "sample_rate"):
             self.add_video(data, frame.ext_timestamp, frame.keyframe, wallclock=frame.wallclock)
         else:
             self.add_audio(data, frame.ext_timestamp)

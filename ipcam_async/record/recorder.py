@@ -300,7 +300,7 @@ class CameraRecording:
 
     def _on_frame(self, frame: Any) -> None:
         stats = self.stats
-        video = hasattr(frame, "keyframe")
+        video = not hasattr(frame, "sample_rate")  # AudioFrame has a keyframe field too
         if video:
             stats.frames += 1
             if frame.wallclock is not None:

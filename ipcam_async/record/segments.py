@@ -160,7 +160,7 @@ class SegmentedWriter:
 
     def write(self, frame: Any) -> None:
         """Add one ``VideoFrame`` or ``AudioFrame`` (see :mod:`ipcam_async.rtp.frames`)."""
-        if not hasattr(frame, "keyframe"):
+        if hasattr(frame, "sample_rate"):  # an AudioFrame (it has a keyframe field too)
             writer = self._writer
             if writer is not None and writer.audio_config is not None:
                 data = frame.data if frame.views is None else b"".join(frame.views)

@@ -186,8 +186,9 @@ class SimulatedCamera:
             ports["Network.RTSPPort"] = self.rtsp_port
         if "mjpeg" in self.services:
             ports["Network.MJPEGPort"] = self.mjpeg_port
+        # Factory values too: after a (hard) factory default the device still serves there.
         for name, port in ports.items():
-            self.state.params.set(name, str(port))
+            self.state.params.set_factory(name, str(port))
 
     async def _stop_services(self) -> None:
         while self._services:

@@ -445,6 +445,12 @@ class ParamStore:
         """Set a value without validation (simulator-internal changes)."""
         self._values[_strip_root(name)] = value
 
+    def set_factory(self, name: str, value: str) -> None:
+        """Set a value and make it the factory value too (a factory default restores it)."""
+        name = _strip_root(name)
+        self._values[name] = value
+        self._factory[name] = value
+
     def select(self, groups: Sequence[str] = ()) -> list[tuple[str, str]]:
         """The pairs under each of ``groups`` (all pairs when empty), each name at most once."""
         if not groups:

@@ -29,7 +29,8 @@ async def test_digest(algorithm: str, client_auth: str) -> None:
     async with SimulatedCamera(rtsp=False, mjpeg=False, digest_algorithm=algorithm) as sim:  # type: ignore[arg-type]
         async with sim.camera(auth=client_auth) as cam:
             for _ in range(3):
-                assert (await cam.params.list("Network"))["Network.HTTPPort"] == "80"
+                tree = await cam.params.list("Network")
+                assert tree["Network.HTTPPort"] == str(sim.http_port)
         assert sim.authenticator.digest_ok == 3
         assert sim.authenticator.basic_ok == 0
 

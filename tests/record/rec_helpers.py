@@ -7,9 +7,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import av
 import numpy as np
-
-av = __import__("pytest").importorskip("av")
 
 CLOCK = 90000
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from conftest import require_module
 from rec_helpers import probe
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,7 +76,7 @@ def test_record_many(tmp_path: Path) -> None:
 
 
 def test_frames_to_numpy(tmp_path: Path) -> None:
-    pytest.importorskip("numpy")
+    require_module("numpy")
     out = run_example("frames_to_numpy.py", "--frames", "5", cwd=tmp_path)
     lines = [line for line in out.splitlines() if line.startswith("frame ")]
     assert len(lines) == 5

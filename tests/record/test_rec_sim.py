@@ -131,7 +131,12 @@ async def test_cli_records_and_flushes_on_sigint_and_survives_sigkill(tmp_path: 
                 stderr=subprocess.PIPE,
             )
             try:
-                await wait_for(lambda out=out: fragments_written(out), 20)
+                await wait_for(
+                    lambda o=out, p=proc: fragments_written(o) or p.returncode is not None, 20
+                )
+                if proc.returncode is not None:  # died early: say why instead of timing out
+                    stdout, stderr = await proc.communicate()
+                    pytest.fail(f"ipcam record exited with {proc.returncode}: {stderr.decode()}")
                 await asyncio.sleep(0.4)  # mid-GOP
                 proc.send_signal(how)
                 stdout, stderr = await asyncio.wait_for(proc.communicate(), 20)

@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import socket
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 RTP_HEADER = struct.Struct("!BBHII")
@@ -147,6 +148,32 @@ class RawRtsp:
                 return
             assert first == b"$", f"unexpected byte {first!r} between frames"
             await self._read_frame()
+
+    async def pump_until(self, done: Callable[[], bool], deadline: float = 10.0) -> None:
+        """Read interleaved frames until ``done()`` holds; fail after ``deadline`` seconds.
+
+        A generous deadline instead of a fixed reading time: on a loaded machine frames may come
+        late, and the condition, not the clock, is what a test checks.
+        """
+        loop = asyncio.get_running_loop()
+        end = loop.time() + deadline
+        while not done():
+            left = end - loop.time()
+            assert left > 0, (
+                f"condition not reached within {deadline} s ({len(self.frames)} frames)"
+            )
+            await self.pump(min(left, 0.05))
+
+    async def pump_until_quiet(self, quiet: float, deadline: float = 10.0) -> None:
+        """Read frames until none arrived for ``quiet`` seconds; fail after ``deadline`` seconds."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + deadline
+        while True:
+            count = len(self.frames)
+            await self.pump(quiet)
+            if len(self.frames) == count:
+                return
+            assert loop.time() < end, f"still receiving after {deadline} s"
 
     def rtp(self, channel: int) -> list[Rtp]:
         return [parse_rtp(d, t) for c, d, t in self.frames if c == channel]

@@ -64,7 +64,10 @@ async def test_stop_releases_every_socket_and_timer() -> None:
     assert server_timers(), "the check below must be able to see the server's timers"
     await sim.stop()
     await c.close()
-    await asyncio.sleep(0.05)
+    for _ in range(1000):  # closed transports finish on later loop turns (10 s at most)
+        if _open_fds() == before:
+            break
+        await asyncio.sleep(0.01)
     assert _open_fds() == before
     assert asyncio.all_tasks() == tasks_before
     # No timer of the server is left on the loop (pacing, expiry, delayed sends).
