@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import Callable
 from typing import Self
 
 
@@ -57,3 +58,17 @@ class LoopbackTcpServer:
             await self.serve(reader, writer)
         finally:
             self._handlers.discard(task)
+
+
+async def until(condition: Callable[[], bool], *, within: float = 10.0) -> None:
+    """Wait until ``condition()`` is true, polling; fail the test after ``within`` seconds.
+
+    Tests wait for what they check instead of sleeping a fixed time, so a loaded machine makes
+    them slower, never red.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"condition not met within {within} s")
+        await asyncio.sleep(0.01)

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from audit_helpers import RawCamera, client_sockets, listing, no_leaks
+from tcp_helpers import until
 
 from ipcam_async.camera import Camera
 
@@ -59,15 +60,15 @@ async def test_cancel_mid_flight(tmp_path: Path, case: str) -> None:
     async with RawCamera(behaviour) as raw, no_leaks(lambda: raw.port):
         cam = Camera("127.0.0.1", raw.port, timeout=10)
         task = asyncio.create_task(start(cam, tmp_path))
-        await asyncio.sleep(0.3)
+        await until(lambda: raw.connections == 1)
+        await asyncio.sleep(0.1)  # let the transfer get going before it is cut
         assert not task.done()
         assert raw.connections == 1
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
         # The socket must go even while the camera object stays open (no reliance on close).
-        await asyncio.sleep(0.2)
-        assert client_sockets(raw.port) == set()
+        await until(lambda: client_sockets(raw.port) == set())
         await cam.close()
     assert listing(tmp_path) == ["big.bin"]
 
