@@ -33,6 +33,30 @@ class DepacketizerStats:
         self.waiting_keyframe_drops = 0
 
 
+class DepacketizerBase:
+    """Shared entry point of the depacketizers: :meth:`push` splits a parsed packet and hands
+    its payload to the subclass's :meth:`push_payload` (which the RTSP layer's batched path
+    also calls directly)."""
+
+    __slots__ = ()
+
+    def push(self, pkt: RtpPacket, lost: bool, out: list[VideoFrame | AudioFrame]) -> None:
+        """Process one packet (in sequence order); finished frames are appended to ``out``."""
+        self.push_payload(pkt.payload, 0, pkt.timestamp, pkt.marker, lost, out)
+
+    def push_payload(
+        self,
+        buf: memoryview,
+        start: int,
+        ts: int,
+        marker: bool,
+        lost: bool,
+        out: list[VideoFrame | AudioFrame],
+    ) -> None:
+        """:meth:`push` for an already split packet: the payload is ``buf[start:]``."""
+        raise NotImplementedError
+
+
 class Depacketizer(Protocol):
     """A payload-format decoder fed with packets in sequence order."""
 

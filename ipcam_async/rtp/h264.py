@@ -12,9 +12,8 @@ import attrs
 from ..errors import InvalidArgument, ProtocolError
 from .bits import BitReader, unescape_rbsp
 from .clock import MediaClock
-from .depacketizer import DepacketizerStats
+from .depacketizer import DepacketizerBase, DepacketizerStats
 from .frames import AudioFrame, VideoFrame
-from .packet import RtpPacket
 from .packetizer import PacketizerBase
 
 __all__ = [
@@ -415,7 +414,7 @@ class H264Packetizer(PacketizerBase):
 _BYTES = [bytes((i,)) for i in range(256)]
 
 
-class H264Depacketizer:
+class H264Depacketizer(DepacketizerBase):
     """Rebuild H.264 access units from RTP packets in sequence order (RFC 6184).
 
     Handles single NAL unit packets, STAP-A and FU-A. An access unit ends at the marker bit,
@@ -554,10 +553,6 @@ class H264Depacketizer:
         """Hand out the access unit still open (end of stream, when no marker closed it)."""
         if self._parts:
             self._finish(out)
-
-    def push(self, pkt: RtpPacket, lost: bool, out: list[VideoFrame | AudioFrame]) -> None:
-        """Process one packet (in sequence order); finished frames are appended to ``out``."""
-        self.push_payload(pkt.payload, 0, pkt.timestamp, pkt.marker, lost, out)
 
     def push_payload(
         self,

@@ -11,9 +11,8 @@ import attrs
 
 from ..errors import InvalidArgument, ProtocolError
 from .clock import MediaClock
-from .depacketizer import DepacketizerStats
+from .depacketizer import DepacketizerBase, DepacketizerStats
 from .frames import AudioFrame, VideoFrame
-from .packet import RtpPacket
 from .packetizer import PacketizerBase
 
 __all__ = [
@@ -316,7 +315,7 @@ class JpegPacketizer(PacketizerBase):
         return self._account(packets)
 
 
-class JpegDepacketizer:
+class JpegDepacketizer(DepacketizerBase):
     """Rebuild JFIF pictures from RFC 2435 packets in sequence order.
 
     Supports types 0 and 1 (and 64/65 with restart markers), Q 1..99 (standard tables),
@@ -395,10 +394,6 @@ class JpegDepacketizer:
     def _drop(self) -> None:
         self.stats.dropped_frames += 1
         self._pending_loss = True
-
-    def push(self, pkt: RtpPacket, lost: bool, out: list[VideoFrame | AudioFrame]) -> None:
-        """Process one packet (in sequence order); a finished frame is appended to ``out``."""
-        self.push_payload(pkt.payload, 0, pkt.timestamp, pkt.marker, lost, out)
 
     def push_payload(
         self,

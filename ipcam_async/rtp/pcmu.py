@@ -7,9 +7,8 @@ import sys
 
 from ..errors import InvalidArgument
 from .clock import MediaClock
-from .depacketizer import DepacketizerStats
+from .depacketizer import DepacketizerBase, DepacketizerStats
 from .frames import AudioFrame, VideoFrame
-from .packet import RtpPacket
 from .packetizer import PacketizerBase
 
 __all__ = [
@@ -119,7 +118,7 @@ class PcmuPacketizer(PacketizerBase):
         return self._account(packets)
 
 
-class PcmuDepacketizer:
+class PcmuDepacketizer(DepacketizerBase):
     """One :class:`AudioFrame` per PCMU packet (µ-law bytes as they came, copied once).
 
     ``lost`` on a frame says packets (audio) are missing right before it.
@@ -155,10 +154,6 @@ class PcmuDepacketizer:
 
     def flush(self, out: list[VideoFrame | AudioFrame]) -> None:
         """Nothing is held between packets."""
-
-    def push(self, pkt: RtpPacket, lost: bool, out: list[VideoFrame | AudioFrame]) -> None:
-        """Turn one packet into one frame (empty payloads are counted and skipped)."""
-        self.push_payload(pkt.payload, 0, pkt.timestamp, pkt.marker, lost, out)
 
     def push_payload(
         self,
