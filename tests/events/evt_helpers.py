@@ -67,3 +67,23 @@ async def raw_server(handler: Handler) -> AsyncIterator[int]:
         yield port
     finally:
         await runner.cleanup()
+
+
+# The spec's monitor example (5.4.2), byte for byte, with "<boundary>" as the boundary. Its
+# Content-Length values (74, 75) are 4 bytes short of what follows each header block.
+SPEC_MONITOR = (
+    b"--<boundary>\r\n"
+    b"Content-Type: text/plain\r\n"
+    b"Content-Length: 74\r\n"
+    b"\r\n"
+    b"Motion:Enabled=1;Level=0;Sensitivity=80;Triggered=0; \r\n"
+    b"Motion1:Enabled=0; \r\n"
+    b"\r\n"
+    b"--<boundary>\r\n"
+    b"Content-Type: text/plain\r\n"
+    b"Content-Length: 75\r\n"
+    b"\r\n"
+    b"Motion:Enabled=1;Level=15;Sensitivity=80;Triggered=0; \r\n"
+    b"Motion1:Enabled=0; \r\n"
+    b"\r\n"
+)

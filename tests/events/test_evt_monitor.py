@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 from aiohttp import web
-from evt_helpers import no_leaks, raw_server, wait_for
+from evt_helpers import SPEC_MONITOR, no_leaks, raw_server, wait_for
 
 from ipcam_async.api.event_models import ChangeKind, EventData, MotionStatus
 from ipcam_async.api.events import EventStream
@@ -26,23 +26,6 @@ from ipcam_async.errors import (
 )
 from ipcam_async.sim import SimulatedCamera
 from ipcam_async.sim.http.cgi_events import monitor_hub
-
-SPEC_MONITOR = (
-    b"--<boundary>\r\n"
-    b"Content-Type: text/plain\r\n"
-    b"Content-Length: 74\r\n"
-    b"\r\n"
-    b"Motion:Enabled=1;Level=0;Sensitivity=80;Triggered=0; \r\n"
-    b"Motion1:Enabled=0; \r\n"
-    b"\r\n"
-    b"--<boundary>\r\n"
-    b"Content-Type: text/plain\r\n"
-    b"Content-Length: 75\r\n"
-    b"\r\n"
-    b"Motion:Enabled=1;Level=15;Sensitivity=80;Triggered=0; \r\n"
-    b"Motion1:Enabled=0; \r\n"
-    b"\r\n"
-)
 
 FAST = ReconnectPolicy(initial_delay=0.02, max_delay=0.05, max_failures=3, idle_timeout=2.0)
 
