@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from .clock import MediaClock
 from .frames import AudioFrame, VideoFrame
 from .packet import RtpPacket
 
@@ -38,7 +39,51 @@ class DepacketizerBase:
     its payload to the subclass's :meth:`push_payload` (which the RTSP layer's batched path
     also calls directly)."""
 
-    __slots__ = ()
+    # Set after a loss: the next frame handed out carries ``lost=True``.
+    __slots__ = ("_pending_loss",)
+    _pending_loss: bool
+
+    # Provided (as slots) by every subclass.
+    track: int
+    clock: MediaClock
+    writev: bool
+    stats: DepacketizerStats
+
+    def _emit_video(
+        self,
+        codec: str,
+        parts: list[bytes | memoryview],
+        ts: int,
+        keyframe: bool,
+        width: int | None,
+        height: int | None,
+        out: list[VideoFrame | AudioFrame],
+    ) -> None:
+        """Append the frame made of ``parts``: one join, or the views themselves for writev."""
+        ext = self.clock.extend(ts)
+        if self.writev:
+            data = b""
+            views: tuple[bytes | memoryview, ...] | None = tuple(parts)
+        else:
+            data = b"".join(parts)
+            views = None
+        out.append(
+            VideoFrame(
+                track=self.track,
+                codec=codec,
+                timestamp=ts,
+                ext_timestamp=ext,
+                wallclock=self.clock.wallclock(ext),
+                keyframe=keyframe,
+                lost=self._pending_loss,
+                data=data,
+                views=views,
+                width=width,
+                height=height,
+            )
+        )
+        self.stats.frames += 1
+        self._pending_loss = False
 
     def push(self, pkt: RtpPacket, lost: bool, out: list[VideoFrame | AudioFrame]) -> None:
         """Process one packet (in sequence order); finished frames are appended to ``out``."""

@@ -443,7 +443,6 @@ class H264Depacketizer(DepacketizerBase):
         "_keyframe",
         "_oversized",
         "_parts",
-        "_pending_loss",
         "_pps",
         "_pps_sent",
         "_size",
@@ -760,31 +759,9 @@ class H264Depacketizer(DepacketizerBase):
             self._pps_sent = self._pps is not None
         ts = self._ts
         assert ts is not None
-        ext = self.clock.extend(ts)
         params = self.parameters
-        if self.writev:
-            data = b""
-            views: tuple[bytes | memoryview, ...] | None = tuple(parts)
-        else:
-            data = b"".join(parts)
-            views = None
-        out.append(
-            VideoFrame(
-                track=self.track,
-                codec="H264",
-                timestamp=ts,
-                ext_timestamp=ext,
-                wallclock=self.clock.wallclock(ext),
-                keyframe=keyframe,
-                lost=self._pending_loss,
-                data=data,
-                views=views,
-                width=None if params is None else params.width,
-                height=None if params is None else params.height,
-            )
-        )
-        self.stats.frames += 1
-        self._pending_loss = False
+        width, height = (None, None) if params is None else (params.width, params.height)
+        self._emit_video("H264", parts, ts, keyframe, width, height, out)
         self._new_au(ts)
 
     def _prefix(self, nal: bytes) -> bytes:

@@ -334,7 +334,6 @@ class JpegDepacketizer(DepacketizerBase):
         "_expected",
         "_header_fields",
         "_parts",
-        "_pending_loss",
         "_qcache",
         "_ts",
         "clock",
@@ -521,29 +520,6 @@ class JpegDepacketizer(DepacketizerBase):
         last = self._parts[-1]
         if len(last) < 2 or last[-2] != 0xFF or last[-1] != 0xD9:
             parts.append(b"\xff\xd9")
-        ext = self.clock.extend(ts)
-        if self.writev:
-            data = b""
-            views: tuple[bytes | memoryview, ...] | None = tuple(parts)
-        else:
-            data = b"".join(parts)
-            views = None
-        out.append(
-            VideoFrame(
-                track=self.track,
-                codec="JPEG",
-                timestamp=ts,
-                ext_timestamp=ext,
-                wallclock=self.clock.wallclock(ext),
-                keyframe=True,
-                lost=self._pending_loss,
-                data=data,
-                views=views,
-                width=fields[1],
-                height=fields[2],
-            )
-        )
-        self.stats.frames += 1
-        self._pending_loss = False
+        self._emit_video("JPEG", parts, ts, True, fields[1], fields[2], out)
         self._start(ts)
         self._ts = ts

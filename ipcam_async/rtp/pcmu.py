@@ -124,7 +124,7 @@ class PcmuDepacketizer(DepacketizerBase):
     ``lost`` on a frame says packets (audio) are missing right before it.
     """
 
-    __slots__ = ("_pending_loss", "clock", "sample_rate", "stats", "track", "writev")
+    __slots__ = ("clock", "sample_rate", "stats", "track", "writev")
 
     codec = "PCMU"
 
