@@ -103,14 +103,19 @@ async def serve(clip: str) -> None:
 
 
 async def run_ours(
-    url: str, n: int, transport: str, warmup: float, window: float
+    url: str, n: int, transport: str, warmup: float, window: float, read_interval: float = 0.0
 ) -> dict[str, Any]:
     from ipcam_async.rtsp import RtspStream
 
     frames = [0] * n
     nbytes = [0] * n
     streams = [
-        RtspStream(url, transport=transport, max_queue=1024)  # type: ignore[arg-type]
+        RtspStream(
+            url,
+            transport=transport,  # type: ignore[arg-type]
+            max_queue=1024,
+            read_interval=read_interval,
+        )
         for _ in range(n)
     ]
 

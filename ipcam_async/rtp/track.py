@@ -29,6 +29,8 @@ SUPPORTED_CODECS = ("H264", "JPEG", "PCMU")
 
 Frame = VideoFrame | AudioFrame
 _HEADER = struct.Struct("!BBHII")
+# An RTSP interleaved frame header ('$', channel, length) followed by the RTP header.
+_INTERLEAVED_HEADER = struct.Struct("!BBHBBHII")
 
 
 @attrs.frozen(slots=True)
@@ -309,6 +311,110 @@ class TrackReceiver:
             self.packets += count
             self.bytes += octets
         return out
+
+    def feed_interleaved(
+        self,
+        buf: bytes | bytearray,
+        view: memoryview,
+        pos: int,
+        end: int,
+        channel: int,
+        arrival: float,
+        out: list[Frame],
+    ) -> tuple[int, int, int]:
+        """Consume the run of RTSP interleaved frames on ``channel`` that starts at ``buf[pos]``.
+
+        For TCP interleaved media: the frames are read straight from the connection's buffer
+        (``view`` is ``memoryview(buf)``, ``end`` the end of the received bytes) in one loop,
+        without first splitting them into a list. The run stops before the first unit that is
+        incomplete, on another channel, not an interleaved frame, or not the next packet of the
+        current source in its plain form; the caller handles that unit its usual way (e.g.
+        :meth:`feed_rtp_batch`). Nothing is consumed while the receiver is not in its steady
+        state (no source yet, packets held, probation, a loss to carry).
+
+        Completed frames are appended to ``out``. Returns ``(position after the run, frames
+        consumed, their payload bytes)``. Results are those of :meth:`feed_rtp` on each packet.
+        """
+        r = self._reorder
+        ssrc0 = r._ssrc
+        if ssrc0 is None or r._held or r._probe or self._carry_loss:
+            return pos, 0, 0
+        unpack = _INTERLEAVED_HEADER.unpack_from
+        push = self._dep.push_payload
+        h264 = self._dep if type(self._dep) is H264Depacketizer else None
+        pt = self.payload_type
+        scaled_arrival = arrival * r._rate
+        nxt = first = r._next
+        last = r._transit
+        jitter = r._jitter
+        start = pos
+        units = octets = 0
+        try:
+            while end - pos >= 16:
+                dollar, ch, length, b0, b1, seq, ts, ssrc = unpack(buf, pos)
+                stop = pos + 4 + length
+                if (
+                    dollar != 0x24
+                    or ch != channel
+                    or stop > end
+                    or length <= 12
+                    or b1 & 0x7F != pt
+                    or ssrc != ssrc0
+                    or seq != nxt & 0xFFFF
+                ):
+                    break
+                if b0 == 0x80:
+                    header = 12
+                elif b0 == 0x90 and length > 16:
+                    # A header extension (many cameras add one to every packet): skip it.
+                    header = 16 + 4 * ((buf[pos + 18] << 8) | buf[pos + 19])
+                    if header >= length:
+                        break
+                else:
+                    break
+                transit = scaled_arrival - ts
+                if last is not None:
+                    d = transit - last
+                    if d < 0:
+                        d = -d
+                    if d > 2147483648.0:
+                        d = 4294967296.0 - d
+                    jitter += (d - jitter) * 0.0625
+                last = transit
+                nxt += 1
+                units += 1
+                size = length - header
+                octets += size
+                payload = pos + 4 + header
+                if (
+                    h264 is not None
+                    and b1 < 128
+                    and size > 2
+                    and h264._fu_open
+                    and ts == h264._ts
+                    and buf[payload] & 0x1F == 28
+                    and not buf[payload + 1] & 0xC0
+                ):
+                    # The middle of a fragmented NAL unit (see feed_rtp_batch).
+                    grown = h264._size + size
+                    if grown <= h264.max_frame_size:
+                        h264._size = grown
+                        h264._parts.append(view[payload + 2 : stop])
+                        pos = stop
+                        continue
+                push(view[pos + 4 : stop], header, ts, b1 > 127, False, out)
+                pos = stop
+        finally:
+            if nxt != first:
+                r.received += nxt - first
+                r._next = nxt
+                r._transit = last
+                r._jitter = jitter
+                if nxt - 1 > r._max_seen:
+                    r._max_seen = nxt - 1
+            self.packets += units
+            self.bytes += octets
+        return pos, units, pos - start - 4 * units
 
     def _deliver(self, pkt: RtpPacket, gap: int, out: list[Frame]) -> None:
         if gap == RESYNC:

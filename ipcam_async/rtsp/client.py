@@ -36,11 +36,13 @@ from .message import (
     RtspReader,
     RtspRequest,
     RtspResponse,
+    RunHandler,
     encode_interleaved,
     encode_request,
     encode_response,
 )
 from .options import RtspQuirks
+from .pacer import MAX_READ_INTERVAL, ReadPacer, pacer_for
 from .sdp import MediaDescription, SessionDescription, base_url, parse_sdp, resolve_control
 from .transport import UdpPair, UdpReceiver, bind_udp_pair, open_multicast_pair
 
@@ -167,6 +169,9 @@ def _per_packet(handler: Callable[[memoryview, float], None]) -> BatchHandler:
     return run
 
 
+RunResult = tuple[int, int, int]
+
+
 def _batch_handler(sink: PacketSink) -> BatchHandler:
     batch: BatchHandler | None = getattr(sink, "on_rtp_batch", None)
     return batch if batch is not None else _per_packet(sink.on_rtp)
@@ -180,6 +185,7 @@ class _Connection(asyncio.BufferedProtocol):
         self.reader = RtspReader(
             max_header=max_header, max_body=max_body, channels=set(), on_frames=self._on_frames
         )
+        self.reader.runs = [None] * 256
         self.transport: asyncio.Transport | None = None
         self.handlers: list[Callable[[memoryview, float], None] | None] = [None] * 256
         self.batch_handlers: list[BatchHandler | None] = [None] * 256
@@ -193,6 +199,8 @@ class _Connection(asyncio.BufferedProtocol):
         self._start = 0  # first byte not yet parsed
         self._end = 0  # end of the received bytes
         self._offered = 0  # size of the buffer handed out by the last get_buffer()
+        self.pacer: ReadPacer | None = None  # set while playing with a read_interval
+        self._paused = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports implement the interface without subclassing asyncio.Transport.
@@ -218,7 +226,8 @@ class _Connection(asyncio.BufferedProtocol):
 
     def buffer_updated(self, nbytes: int) -> None:
         self.arrival = self._loop.time()
-        if nbytes == self._offered and self._slab_size < SLAB_SIZE:
+        filled = nbytes == self._offered
+        if filled and self._slab_size < SLAB_SIZE:
             self._slab_size *= 4  # the read filled the buffer: more was waiting
         end = self._end + nbytes
         self._end = end
@@ -235,6 +244,23 @@ class _Connection(asyncio.BufferedProtocol):
                 self._on_response(event)
             elif isinstance(event, RtspRequest):
                 self._on_server_request(event)
+        pacer = self.pacer
+        if pacer is not None and not filled and self.pending is None and not self._paused:
+            # Paced reading: the next read waits for the pacer's tick (a full buffer means
+            # more is waiting, and an outstanding request wants its response now).
+            transport = self.transport
+            if transport is not None and not transport.is_closing():
+                transport.pause_reading()
+                self._paused = True
+                pacer.resume_once(self.wake)
+
+    def wake(self) -> None:
+        """Resume reading now if paced reading paused it."""
+        if self._paused:
+            self._paused = False
+            transport = self.transport
+            if transport is not None and not transport.is_closing():
+                transport.resume_reading()
 
     def _on_frames(self, channel: int, packets: list[memoryview]) -> None:
         handler = self.batch_handlers[channel]
@@ -248,11 +274,29 @@ class _Connection(asyncio.BufferedProtocol):
         self.handlers[rtcp] = sink.on_rtcp
         self.batch_handlers[rtp] = _batch_handler(sink)
         self.batch_handlers[rtcp] = _per_packet(sink.on_rtcp)
+        runs = self.reader.runs
+        if runs is not None:
+            runs[rtp] = self._run_handler(sink, rtp)
+            runs[rtcp] = None
+
+    def _run_handler(self, sink: PacketSink, channel: int) -> RunHandler | None:
+        # Sinks that can read a run of frames in place from our buffer skip the per-packet list.
+        in_place = getattr(sink, "on_interleaved", None)
+        if in_place is None:
+            return None
+
+        def run(buf: bytes | bytearray, view: memoryview, pos: int, end: int) -> RunResult:
+            result: RunResult = in_place(buf, view, pos, end, channel, self.arrival)
+            return result
+
+        return run
 
     def clear_handlers(self, channel: int) -> None:
         """Stop routing ``channel``."""
         self.handlers[channel] = None
         self.batch_handlers[channel] = None
+        if self.reader.runs is not None:
+            self.reader.runs[channel] = None
 
     def _on_response(self, response: RtspResponse) -> None:
         pending = self.pending
@@ -324,6 +368,10 @@ class RtspClient:
     ``udp_timeout``: how long ``auto`` waits for the first UDP packet before falling back to TCP.
     ``data_timeout``: the session fails with :class:`StreamTimeout` when no media packet arrives
     for this long while playing (None disables).
+    ``read_interval``: 0 reads media as soon as it arrives; a positive value (at most
+    :data:`~ipcam_async.rtsp.pacer.MAX_READ_INTERVAL`) reads the sockets of every stream with that
+    interval together once per interval while playing, which cuts the CPU cost per stream
+    severalfold at the price of up to that much added latency (see :mod:`ipcam_async.rtsp.pacer`).
     """
 
     def __init__(
@@ -345,9 +393,18 @@ class RtspClient:
         multicast_interface: str = "0.0.0.0",
         max_header: int = 64 * 1024,
         max_body: int = 1 << 20,
+        read_interval: float = 0.0,
     ) -> None:
         if transport not in _TRANSPORTS:
             raise InvalidArgument("transport", " | ".join(_TRANSPORTS), transport)
+        if (
+            not isinstance(read_interval, int | float)
+            or isinstance(read_interval, bool)
+            or not 0.0 <= read_interval <= MAX_READ_INTERVAL
+        ):
+            raise InvalidArgument(
+                "read_interval", f"seconds from 0 to {MAX_READ_INTERVAL}", read_interval
+            )
         clean, url_user, url_password = _split_url(url)
         self.url = clean
         self._auth = RtspAuth(
@@ -367,6 +424,7 @@ class RtspClient:
         self.multicast_interface = multicast_interface
         self._max_header = max_header
         self._max_body = max_body
+        self.read_interval = float(read_interval)
         self.sdp: SessionDescription | None = None
         self.base_url: str = clean
         self.public: frozenset[str] = frozenset()
@@ -550,6 +608,7 @@ class RtspClient:
             future: asyncio.Future[RtspResponse] = asyncio.get_running_loop().create_future()
             conn.pending = (cseq, future)
             conn.transport.write(data)
+            conn.wake()  # a paced connection must read the response without waiting a tick
             log.debug("RTSP > %s %s CSeq %d", method, redact_url(url), cseq)
             try:
                 async with asyncio.timeout(time_limit if time_limit is not None else self.timeout):
@@ -724,6 +783,7 @@ class RtspClient:
                 group, ports, interface=self.multicast_interface
             )
         sink = track.sink
+        pacer = pacer_for(loop, self.read_interval) if self.read_interval else None
         track.udp = UdpPair(
             UdpReceiver(
                 rtp_sock,
@@ -731,8 +791,11 @@ class RtspClient:
                 loop=loop,
                 accept_host=track.server_addr,
                 batch_handler=_batch_handler(sink),
+                pacer=pacer,
             ),
-            UdpReceiver(rtcp_sock, sink.on_rtcp, loop=loop, accept_host=track.server_addr),
+            UdpReceiver(
+                rtcp_sock, sink.on_rtcp, loop=loop, accept_host=track.server_addr, pacer=pacer
+            ),
         )
         track.udp.start()
 
@@ -751,6 +814,8 @@ class RtspClient:
         response = self._check(await self.request("PLAY", url, headers), "PLAY", url)
         self._apply_rtp_info(response.headers.get("RTP-Info", ""))
         self.state = "playing"
+        if self.read_interval and self._conn is not None:
+            self._conn.pacer = pacer_for(asyncio.get_running_loop(), self.read_interval)
         now = asyncio.get_running_loop().time()
         self._last_progress = now
         self._last_keepalive = now

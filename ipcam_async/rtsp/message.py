@@ -117,6 +117,10 @@ class ReaderStats:
 Event = RtspResponse | RtspRequest | InterleavedFrame
 FrameHandler = Callable[[int, memoryview], None]
 FrameBatchHandler = Callable[[int, list[memoryview]], None]
+#: ``(buf, view, pos, end) -> (new_pos, frames, payload_bytes)``: consumes a run of frames in place.
+# Units an in-place run handler may decline per read before the rest goes the batched way.
+_MAX_DECLINES = 8
+RunHandler = Callable[[bytes | bytearray, memoryview, int, int], tuple[int, int, int]]
 
 
 def _parse_cseq(value: str | None) -> int | None:
@@ -137,6 +141,10 @@ class RtspReader:
     frames on one channel is passed as ``(channel, [memoryview, ...])`` in one call, so a chunk
     carrying a whole video frame's packets costs one call instead of one per packet. Order is
     kept: a run ends where another channel's frame or a message starts.
+    ``runs``: optional per-channel handlers (a list of 256, None where absent) used by
+    :meth:`scan`: a frame on such a channel is offered to its handler, which consumes the run of
+    frames that starts there directly from the buffer and returns where it stopped; whatever it
+    leaves goes the ``on_frames`` way. This is the zero-list path for TCP interleaved media.
     """
 
     def __init__(
@@ -153,6 +161,7 @@ class RtspReader:
         self.channels = channels
         self.on_frame = on_frame
         self.on_frames = on_frames
+        self.runs: list[RunHandler | None] | None = None
         self.stats = ReaderStats()
         self._parts: list[bytes] = []
         self._pending_len = 0
@@ -263,6 +272,8 @@ class RtspReader:
         on_frame = self.on_frame
         on_frames = self.on_frames
         channels = self.channels
+        runs = self.runs if on_frames is not None else None
+        declines = 0
         stats = self.stats
         batch: list[memoryview] | None = None
         batch_channel = -1
@@ -278,6 +289,23 @@ class RtspReader:
                 if channels is not None and channel not in channels:
                     stats.unknown_channel_frames += 1
                 else:
+                    if runs is not None and declines < _MAX_DECLINES:
+                        run = runs[channel]
+                        if run is not None:
+                            if batch:
+                                on_frames(batch_channel, batch)  # type: ignore[misc]
+                                batch = None
+                                batch_channel = -1
+                            after, count, nbytes = run(buf, view, pos, n)
+                            if count:
+                                frames += count
+                                frame_bytes += nbytes
+                                pos = after
+                                continue
+                            # This unit is not for the in-place path (a loss, a new source...):
+                            # it goes the batched way. A stream where that keeps happening stops
+                            # being offered in place for the rest of the read.
+                            declines += 1
                     frames += 1
                     frame_bytes += end - pos - 4
                     if on_frames is not None:

@@ -144,6 +144,25 @@ class _TrackSink:
         if frames:
             self.stream._push(frames)
 
+    def on_interleaved(
+        self,
+        buf: bytes | bytearray,
+        view: memoryview,
+        pos: int,
+        end: int,
+        channel: int,
+        arrival: float,
+    ) -> tuple[int, int, int]:
+        """A run of TCP interleaved frames of this track's RTP channel, read in place from the
+        connection's buffer (see :meth:`TrackReceiver.feed_interleaved`)."""
+        if self.feed_batch is None:
+            return pos, 0, 0  # quirk rewrites work packet by packet
+        out: list[Frame] = []
+        result = self.receiver.feed_interleaved(buf, view, pos, end, channel, arrival, out)
+        if out:
+            self.stream._push(out)
+        return result
+
     def on_rtcp(self, data: memoryview, arrival: float) -> None:
         if self.accept_rtcp_ssrc and len(data) >= 8 and data[1] == 200:
             ssrc = self.receiver.ssrc

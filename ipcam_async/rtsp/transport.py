@@ -27,6 +27,7 @@ from collections.abc import Callable
 import attrs
 
 from ..errors import ConnectError
+from .pacer import ReadPacer
 
 __all__ = [
     "BatchHandler",
@@ -46,6 +47,7 @@ BatchHandler = Callable[[list[memoryview], float], None]
 SLAB_SIZE = 1 << 20
 MAX_DATAGRAM = 65536
 MAX_BATCH = 512
+PACED_BATCHES = 8
 SOCKET_RCVBUF = 4 << 20
 
 
@@ -79,8 +81,10 @@ class UdpReceiver:
         accept_host: str | None = None,
         clock: Callable[[], float] | None = None,
         batch_handler: BatchHandler | None = None,
+        pacer: ReadPacer | None = None,
     ) -> None:
         self.sock = sock
+        self.pacer = pacer
         self.handler = handler
         self.batch_handler = batch_handler
         self.accept_host = accept_host
@@ -102,14 +106,27 @@ class UdpReceiver:
     def start(self) -> None:
         """Begin reading."""
         if not self._reading:
-            self._loop.add_reader(self.sock.fileno(), self._on_readable)
+            if self.pacer is not None:
+                self.pacer.add(id(self), self._drain)
+            else:
+                self._loop.add_reader(self.sock.fileno(), self._on_readable)
             self._reading = True
 
     def stop(self) -> None:
         """Stop reading (the socket stays open)."""
         if self._reading:
-            self._loop.remove_reader(self.sock.fileno())
+            if self.pacer is not None:
+                self.pacer.discard(id(self))
+            else:
+                self._loop.remove_reader(self.sock.fileno())
             self._reading = False
+
+    def _drain(self) -> None:
+        # A paced socket collects a whole interval's datagrams: take every batch that is ready,
+        # bounded so one flooded socket cannot starve the others sharing the tick.
+        for _ in range(PACED_BATCHES):
+            if self._on_readable() < MAX_BATCH:
+                return
 
     def close(self) -> None:
         """Stop reading and close the socket."""
@@ -124,7 +141,8 @@ class UdpReceiver:
             self.stats.errors += 1
             log.debug("UDP send to port %d failed: %s", addr[1], exc)
 
-    def _on_readable(self) -> None:
+    def _on_readable(self) -> int:
+        """Read the datagrams that are ready (at most ``MAX_BATCH``); return how many were read."""
         stats = self.stats
         stats.wakeups += 1
         recv = self.sock.recvfrom_into
@@ -146,13 +164,13 @@ class UdpReceiver:
                 try:
                     size, addr = recv(view[offset:], MAX_DATAGRAM)
                 except (BlockingIOError, InterruptedError):
-                    return
+                    return count
                 except OSError as exc:
                     # ICMP port unreachable reported on a later recv, and the like: not fatal.
                     stats.errors += 1
                     if exc.errno not in _QUIET_ERRNOS:
                         log.debug("UDP receive error: %s", exc)
-                    return
+                    return count
                 if accept is not None and addr[0] != accept:
                     stats.foreign += 1
                     continue
@@ -174,6 +192,7 @@ class UdpReceiver:
                 self.last_source = source
             if batch:
                 self.batch_handler(batch, arrival)  # type: ignore[misc]
+        return MAX_BATCH  # the batch limit was reached: more may be waiting
 
 
 _QUIET_ERRNOS = frozenset({errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH})
