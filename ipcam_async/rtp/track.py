@@ -31,6 +31,9 @@ Frame = VideoFrame | AudioFrame
 _HEADER = struct.Struct("!BBHII")
 # An RTSP interleaved frame header ('$', channel, length) followed by the RTP header.
 _INTERLEAVED_HEADER = struct.Struct("!BBHBBHII")
+# _SAME_TRANSIT: packets of one read share its arrival time, so a packet with the timestamp of
+# the one before has the same transit time: the RFC 3550 update with d = 0 is jitter -= jitter/16,
+# which is exactly jitter * 0.9375 in floating point (15/16 rounded once either way).
 
 
 @attrs.frozen(slots=True)
@@ -255,6 +258,7 @@ class TrackReceiver:
                 # written back below (also when the depacketizer raises in strict mode).
                 nxt = first = r._next
                 last = r._transit
+                last_ts = -1  # the first packet of the read always computes its transit
                 jitter = r._jitter
                 try:
                     while i < total:
@@ -266,15 +270,19 @@ class TrackReceiver:
                         b0, b1, seq, ts, ssrc = unpack(view)
                         if b0 != 0x80 or b1 & 0x7F != pt or ssrc != ssrc0 or seq != nxt & 0xFFFF:
                             break
-                        transit = scaled_arrival - ts
-                        if last is not None:
-                            d = transit - last
-                            if d < 0:
-                                d = -d
-                            if d > 2147483648.0:
-                                d = 4294967296.0 - d
-                            jitter += (d - jitter) * 0.0625
-                        last = transit
+                        if ts != last_ts:
+                            transit = scaled_arrival - ts
+                            if last is not None:
+                                d = transit - last
+                                if d < 0:
+                                    d = -d
+                                if d > 2147483648.0:
+                                    d = 4294967296.0 - d
+                                jitter += (d - jitter) * 0.0625
+                            last = transit
+                            last_ts = ts
+                        else:
+                            jitter *= 0.9375  # see _SAME_TRANSIT
                         nxt += 1
                         i += 1
                         count += 1
@@ -346,6 +354,7 @@ class TrackReceiver:
         scaled_arrival = arrival * r._rate
         nxt = first = r._next
         last = r._transit
+        last_ts = -1  # the first packet of the read always computes its transit
         jitter = r._jitter
         start = pos
         units = octets = 0
@@ -372,15 +381,19 @@ class TrackReceiver:
                         break
                 else:
                     break
-                transit = scaled_arrival - ts
-                if last is not None:
-                    d = transit - last
-                    if d < 0:
-                        d = -d
-                    if d > 2147483648.0:
-                        d = 4294967296.0 - d
-                    jitter += (d - jitter) * 0.0625
-                last = transit
+                if ts != last_ts:
+                    transit = scaled_arrival - ts
+                    if last is not None:
+                        d = transit - last
+                        if d < 0:
+                            d = -d
+                        if d > 2147483648.0:
+                            d = 4294967296.0 - d
+                        jitter += (d - jitter) * 0.0625
+                    last = transit
+                    last_ts = ts
+                else:
+                    jitter *= 0.9375  # see _SAME_TRANSIT
                 nxt += 1
                 units += 1
                 size = length - header

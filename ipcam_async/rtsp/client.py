@@ -44,7 +44,7 @@ from .message import (
 from .options import RtspQuirks
 from .pacer import MAX_READ_INTERVAL, ReadPacer, pacer_for
 from .sdp import MediaDescription, SessionDescription, base_url, parse_sdp, resolve_control
-from .transport import UdpPair, UdpReceiver, bind_udp_pair, open_multicast_pair
+from .transport import SlabPool, UdpPair, UdpReceiver, bind_udp_pair, open_multicast_pair
 
 __all__ = [
     "PacketSink",
@@ -194,6 +194,7 @@ class _Connection(asyncio.BufferedProtocol):
         self.arrival = 0.0
         self._loop = asyncio.get_running_loop()
         self._slab_size = FIRST_SLAB
+        self._pool = SlabPool()
         self._slab = bytearray(FIRST_SLAB)
         self._view = memoryview(self._slab)
         self._start = 0  # first byte not yet parsed
@@ -213,13 +214,14 @@ class _Connection(asyncio.BufferedProtocol):
     def get_buffer(self, sizehint: int) -> memoryview:
         min_read = self._slab_size // 4
         if len(self._slab) - self._end < min_read:
-            # Fresh slab; the unparsed tail (bounded by the reader's limits) moves along.
-            tail = self._view[self._start : self._end]
-            slab = bytearray(max(self._slab_size, 2 * len(tail) + min_read))
-            slab[: len(tail)] = tail
+            # Next slab; the unparsed tail (bounded by the reader's limits) moves along.
+            size = self._end - self._start
+            slab = self._pool.take(max(self._slab_size, 2 * size + min_read))
+            slab[:size] = self._view[self._start : self._end]
+            self._pool.give_back(self._slab, self._view)
             self._slab = slab
             self._view = memoryview(slab)
-            self._start, self._end = 0, len(tail)
+            self._start, self._end = 0, size
         buf = self._view[self._end :]
         self._offered = len(buf)
         return buf
