@@ -9,7 +9,8 @@ CPU seconds per stream-second, frames, bitrate and loss. ipcam_async consumes de
 as an application using PyAV would). Clients run one after the other, rounds alternating, and the
 table shows medians over rounds, so a load change on the machine hits every client alike.
 "lost" is RTP packets lost plus frames dropped by ipcam_async; a run whose frame rate falls
-short of the source's also counts as a loss.
+more than 3 % short of the source's also counts as a loss (paced reads move a window's edges by
+up to one interval, so a few frames either way are expected).
 
 ipcam_async runs four ways: reading as data arrives (``read_interval=0``, the RtspStream default)
 and paced (``read_interval=0.1``: every stream's sockets read together ten times a second, up to
@@ -347,7 +348,7 @@ def main() -> None:
                     r = results[role]
                     per = r["per"]
                     lost = r["lost"]
-                    if lost is not None and r["fps"] < FPS * 0.98:
+                    if lost is not None and r["fps"] < FPS * 0.97:
                         lost = f"{lost}+short"
                     rows.append(
                         (
