@@ -120,7 +120,10 @@ FrameBatchHandler = Callable[[int, list[memoryview]], None]
 #: ``(buf, view, pos, end) -> (new_pos, frames, payload_bytes)``: consumes a run of frames in place.
 # Units an in-place run handler may decline per read before the rest goes the batched way.
 _MAX_DECLINES = 8
-RunHandler = Callable[[bytes | bytearray, memoryview, int, int], tuple[int, int, int]]
+#: ``(position after the run, frames consumed, their payload bytes)``.
+RunResult = tuple[int, int, int]
+#: ``(buf, view, pos, end) -> RunResult``: consumes a run of frames in place (see ``runs``).
+RunHandler = Callable[[bytes | bytearray, memoryview, int, int], RunResult]
 
 
 def _parse_cseq(value: str | None) -> int | None:

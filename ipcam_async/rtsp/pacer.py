@@ -22,12 +22,25 @@ import logging
 import weakref
 from collections.abc import Callable
 
-__all__ = ["MAX_READ_INTERVAL", "ReadPacer", "pacer_for"]
+from ..errors import InvalidArgument
+
+__all__ = ["MAX_READ_INTERVAL", "ReadPacer", "check_read_interval", "pacer_for"]
 
 log = logging.getLogger(__name__)
 
 #: Upper bound of ``read_interval``: past it kernel socket buffers of a few-Mbit/s stream fill up.
 MAX_READ_INTERVAL = 0.5
+
+
+def check_read_interval(value: object) -> float:
+    """``value`` as seconds from 0 to :data:`MAX_READ_INTERVAL`, else :class:`InvalidArgument`."""
+    if (
+        not isinstance(value, int | float)
+        or isinstance(value, bool)
+        or not 0.0 <= value <= MAX_READ_INTERVAL
+    ):
+        raise InvalidArgument("read_interval", f"seconds from 0 to {MAX_READ_INTERVAL}", value)
+    return float(value)
 
 
 class ReadPacer:

@@ -7,8 +7,7 @@ kernel has ready with ``recvfrom_into`` into a preallocated slab, handing the RT
 ``memoryview`` slices; with a ``batch_handler`` the wake-up's datagrams go to the RTP stack as one
 list (one call per wake-up, not per datagram). A slab is never rewritten: when it is full a new
 one is allocated, and the old one lives on only while the RTP stack still holds views into it (a
-partially received frame or packets in the reorder window), so reuse can never corrupt data: the
-slab before last is recycled only once no view of it is left (:class:`SlabPool`).
+partially received frame or packets in the reorder window), so reuse can never corrupt data.
 
 (``recvmmsg(2)`` through ctypes was measured as well: with the ctypes call overhead and the
 per-message bookkeeping it cost more CPU than this loop at camera packet rates, so it is not used.)
@@ -33,13 +32,11 @@ from .pacer import ReadPacer
 __all__ = [
     "BatchHandler",
     "PacketHandler",
-    "SlabPool",
     "UdpPair",
     "UdpReceiver",
     "UdpStats",
     "bind_udp_pair",
     "open_multicast_pair",
-    "slab_is_free",
 ]
 
 log = logging.getLogger(__name__)
@@ -95,7 +92,6 @@ class UdpReceiver:
         self.last_source: tuple[str, int] | None = None
         self._loop = loop
         self._clock = clock or loop.time
-        self._pool = SlabPool()
         self._slab = bytearray(SLAB_SIZE)
         self._view = memoryview(self._slab)
         self._offset = 0
@@ -161,9 +157,8 @@ class UdpReceiver:
         try:
             for _ in range(MAX_BATCH):
                 if SLAB_SIZE - offset < MAX_DATAGRAM:
-                    # Next slab; views handed out keep the old one alive as long as needed.
-                    self._pool.give_back(self._slab, view)
-                    self._slab = self._pool.take(SLAB_SIZE)
+                    # Fresh slab; views handed out keep the old one alive as long as needed.
+                    self._slab = bytearray(SLAB_SIZE)
                     view = self._view = memoryview(self._slab)
                     offset = 0
                 try:
@@ -201,51 +196,6 @@ class UdpReceiver:
 
 
 _QUIET_ERRNOS = frozenset({errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH})
-
-
-def slab_is_free(slab: bytearray) -> bool:
-    """True when no memoryview of ``slab`` is alive any more, so it may be overwritten.
-
-    A bytearray refuses to change size while buffers of it are exported; growing it by one byte
-    and back is how to ask (both are cheap once it has room for the byte).
-    """
-    try:
-        slab.append(0)
-    except BufferError:
-        return False
-    del slab[-1]
-    return True
-
-
-class SlabPool:
-    """Hands out receive slabs, reusing the one before last when nothing points into it any more.
-
-    A fresh bytearray costs a zero-fill and page faults on first touch; at camera bitrates that
-    is a few percent of the receive path. Views into a slab (packets in a reorder window, the
-    fragments of a frame being assembled) keep it busy, and a busy slab is simply let go.
-    """
-
-    __slots__ = ("_spare", "reused")
-
-    def __init__(self) -> None:
-        self._spare: bytearray | None = None
-        self.reused = 0
-
-    def take(self, size: int) -> bytearray:
-        """A slab of at least ``size`` bytes (contents undefined)."""
-        spare, self._spare = self._spare, None
-        if spare is not None and len(spare) >= size and slab_is_free(spare):
-            self.reused += 1
-            return spare
-        return bytearray(size)
-
-    def give_back(self, slab: bytearray, view: memoryview) -> None:
-        """Retire the current slab and its full view; it may come back from a later :meth:`take`."""
-        try:
-            view.release()
-        except BufferError:  # someone holds a buffer of the view itself: forget the slab
-            return
-        self._spare = slab
 
 
 @attrs.define(slots=True)

@@ -11,9 +11,7 @@ from rtsp_media import h264_access_units, video_packets
 
 from ipcam_async.rtp import TrackReceiver
 from ipcam_async.rtp.frames import Frame
-from ipcam_async.rtsp.message import RtspReader, encode_interleaved
-
-RunResult = tuple[int, int, int]
+from ipcam_async.rtsp.message import RtspReader, RunResult, encode_interleaved
 
 RESPONSE = b"RTSP/1.0 200 OK\r\nCSeq: 9\r\nContent-Length: 2\r\n\r\nok"
 SENDER_REPORT = struct.pack("!BBHIIIIII", 0x80, 200, 6, 0x11223344, 1, 2, 3, 4, 5)

@@ -11,6 +11,7 @@ import av
 import pytest
 
 from ipcam_async.errors import InvalidArgument
+from ipcam_async.record import Recorder
 from ipcam_async.rtp.frames import VideoFrame
 from ipcam_async.rtsp import RtspClient, RtspStream
 from ipcam_async.rtsp.pacer import MAX_READ_INTERVAL, ReadPacer, pacer_for
@@ -111,11 +112,13 @@ async def test_requests_are_not_held_back_by_the_interval() -> None:
 
 
 @pytest.mark.parametrize("bad", [-0.1, MAX_READ_INTERVAL + 0.01, True, "0.1", float("nan")])
-def test_read_interval_is_validated(bad: Any) -> None:
+def test_read_interval_is_validated(bad: Any, tmp_path: Any) -> None:
     with pytest.raises(InvalidArgument, match="read_interval"):
         RtspClient("rtsp://127.0.0.1/h264", read_interval=bad)
     with pytest.raises(InvalidArgument, match="read_interval"):
         RtspStream("rtsp://127.0.0.1/h264", read_interval=bad)
+    with pytest.raises(InvalidArgument, match="read_interval"):
+        Recorder(tmp_path, read_interval=bad)
 
 
 async def test_pacer_isolates_failing_callbacks_and_stops_when_empty() -> None:
